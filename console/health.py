@@ -26,17 +26,6 @@ Level = Literal["ok", "degraded", "failing"]
 
 _SEVERITY: dict[str, int] = {"ok": 0, "degraded": 1, "failing": 2}
 
-#: Status words as shown next to colours, so status never depends on colour alone.
-STATUS_SYMBOLS: dict[str, str] = {
-    "ok": "✔",
-    "degraded": "▲",
-    "failing": "✖",
-    "unknown": "?",
-    "stale": "◷",
-    "blocked": "⊘",
-}
-
-
 def metric_level(value: float, threshold: Threshold, higher_is_worse: bool = True) -> Level:
     """Classify one value against its threshold. NaN counts as ``ok`` (no evidence of harm)."""
     if value != value:  # NaN

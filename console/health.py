@@ -26,6 +26,7 @@ Level = Literal["ok", "degraded", "failing"]
 
 _SEVERITY: dict[str, int] = {"ok": 0, "degraded": 1, "failing": 2}
 
+
 def metric_level(value: float, threshold: Threshold, higher_is_worse: bool = True) -> Level:
     """Classify one value against its threshold. NaN counts as ``ok`` (no evidence of harm)."""
     if value != value:  # NaN

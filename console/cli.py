@@ -1,0 +1,201 @@
+"""The ``incident-console`` command line.
+
+Headless commands (``check-config``, ``status``) run on the engine alone. The GUI commands (no
+subcommand, ``screenshot``) load the Qt frontend on demand through ``importlib``: this is the one
+seam where the engine hands over to ``ui``, and it keeps ``console`` importable without Qt.
+
+Exit codes: 0 ok, 1 failure at run time, 2 bad usage or bad input. Bad input never ends in a
+traceback: every error names what was wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import types
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from console import __version__
+from console.clock import SystemClock, VirtualClock
+from console.durations import parse_duration
+from console.session_factory import NoSourcesError, build_session
+from console.status_report import build_status, format_status_text
+from console.workspace import Workspace
+from console.workspace_toml import WorkspaceError, demo_workspace_path, load_workspace, summarize
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+DEFAULT_WORKSPACE = Path("incident.toml")
+
+
+class UsageError(Exception):
+    """Bad usage or bad input: printed as one message, exit code 2."""
+
+
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a size: {text!r} (write WIDTHxHEIGHT, e.g. 1600x1000)"
+        ) from None
+    if not (200 <= width <= 8192 and 200 <= height <= 8192):
+        raise argparse.ArgumentTypeError(f"size {text} out of range (200..8192 per side)")
+    return width, height
+
+
+def _add_workspace_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--config", metavar="FILE", type=Path, help="workspace TOML file")
+    group.add_argument("--demo", action="store_true", help="the built-in demo incident")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(
+        prog="incident-console",
+        description="Incident Console: see where the golden path breaks and why. Without a "
+        "command it opens the window on ./incident.toml if present, else on the demo.",
+    )
+    parser.add_argument("--version", action="version", version=f"incident-console {__version__}")
+    _add_workspace_options(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = commands.add_parser("check-config", help="validate a workspace file")
+    check.add_argument("file", type=Path, help="workspace TOML file")
+
+    status = commands.add_parser("status", help="evaluate health once and print it")
+    _add_workspace_options(status)
+    status.add_argument(
+        "--at",
+        type=_duration,
+        default=0.0,
+        metavar="DURATION",
+        help="advance the simulation by DURATION first (e.g. 10m)",
+    )
+    status.add_argument("--json", action="store_true", help="print JSON")
+
+    shot = commands.add_parser("screenshot", help="render the main window to a PNG, offscreen")
+    _add_workspace_options(shot)
+    shot.add_argument("--output", "-o", type=Path, required=True, metavar="FILE.png")
+    shot.add_argument("--size", type=_size, default=(1600, 1000), metavar="WxH")
+    shot.add_argument(
+        "--at",
+        type=_duration,
+        default=0.0,
+        metavar="DURATION",
+        help="advance the simulation by DURATION first (e.g. 10m)",
+    )
+    return parser
+
+
+def resolve_workspace(config: Path | None, demo: bool) -> Workspace:
+    """The workspace a command runs on: ``--config``, ``--demo``, ./incident.toml, else the demo."""
+    if config is not None:
+        return load_workspace(config)
+    if not demo and DEFAULT_WORKSPACE.is_file():
+        return load_workspace(DEFAULT_WORKSPACE)
+    return load_workspace(demo_workspace_path())
+
+
+def _workspace_args(args: argparse.Namespace) -> tuple[Path | None, bool]:
+    return getattr(args, "config", None), bool(getattr(args, "demo", False))
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """``check-config FILE``: one summary line and exit 0, or the problems and exit 2."""
+    workspace = load_workspace(args.file)
+    print(summarize(workspace))
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """``status``: evaluate once, optionally after advancing the simulation."""
+    workspace = resolve_workspace(*_workspace_args(args))
+    clock = VirtualClock(SystemClock().now())
+    session = build_session(workspace, clock)
+    try:
+        session.poll_sources()
+        if args.at > 0:
+            clock.advance(args.at)
+            session.poll_sources()
+        session.drain()
+        status = build_status(session)
+    finally:
+        session.stop()
+    if args.json:
+        print(json.dumps(status, indent=2, ensure_ascii=False))
+    else:
+        print(format_status_text(status))
+    return EXIT_OK
+
+
+def _frontend() -> types.ModuleType:
+    """The Qt frontend, imported only for GUI commands."""
+    try:
+        return importlib.import_module("ui.app")
+    except ImportError as exc:
+        raise RuntimeError(
+            f"the graphical frontend cannot start: {exc}. Install the console with its "
+            "dependencies (see README) or use the headless commands (status, check-config)."
+        ) from exc
+
+
+def cmd_screenshot(args: argparse.Namespace) -> int:
+    """``screenshot``: render the main window offscreen to a PNG."""
+    workspace = resolve_workspace(*_workspace_args(args))
+    if not args.output.parent.exists():
+        raise UsageError(f"cannot write {args.output}: folder {args.output.parent} does not exist")
+    _frontend().render_screenshot(workspace, args.output, args.size, args.at)
+    print(f"wrote {args.output} ({args.size[0]}x{args.size[1]})")
+    return EXIT_OK
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    """No command: the window, on the resolved workspace; a bad one is shown in a dialog."""
+    try:
+        workspace: Workspace | None = resolve_workspace(*_workspace_args(args))
+        config_error = None
+    except WorkspaceError as exc:
+        workspace, config_error = None, str(exc)
+    return int(_frontend().run_gui(workspace, config_error=config_error))
+
+
+COMMANDS = {"check-config": cmd_check_config, "status": cmd_status, "screenshot": cmd_screenshot}
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    print(f"incident-console: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    os.environ.setdefault("NO_GCE_CHECK", "true")  # skip the metadata-server probe off GCP
+    args = build_parser().parse_args(argv)
+    handler = COMMANDS.get(args.command, cmd_gui)
+    try:
+        return handler(args)
+    except WorkspaceError as exc:
+        _fail(f"invalid workspace:\n{exc}", EXIT_BAD_INPUT)
+    except (UsageError, NoSourcesError) as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except (RuntimeError, OSError) as exc:
+        _fail(str(exc), EXIT_FAILURE)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -5,6 +5,9 @@ recorder's file, not here. Each ring keeps every sample twice (at ``i`` and ``i 
 any window of the newest ``capacity`` samples is one contiguous numpy view: reads for charts never
 copy or build Python lists. Samples must arrive in time order per series; an older or equal
 timestamp than the newest is dropped (sources deliver out-of-order points now and then).
+
+Views stay valid only until the ring wraps over them: a consumer that keeps an array (pyqtgraph
+keeps what ``setData`` is given) must copy it, or use a downsampled result, which is a copy.
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ class SessionBridge(QObject):
         self.session = session
         self.drain_count = 0
         self._pending = False
+        self._stopped = False
         self._deterministic = coalesce_ms is None
         self._coalesce_timer = QTimer(self)
         self._coalesce_timer.setSingleShot(True)
@@ -55,7 +56,7 @@ class SessionBridge(QObject):
         self._tick_timer.setInterval(tick_ms)
         self._tick_timer.timeout.connect(self.tick_now)
         self._batch_submitted.connect(self._on_batch_submitted, Qt.ConnectionType.QueuedConnection)
-        session.set_wakeup(self._batch_submitted.emit)
+        session.set_wakeup(self._on_wakeup)
 
     @property
     def deterministic(self) -> bool:
@@ -68,13 +69,19 @@ class SessionBridge(QObject):
         return self._pending
 
     def start(self) -> None:
-        """Start the session's worker threads and (unless deterministic) the tick timer."""
+        """Start the session's worker threads and (unless deterministic) the tick timer.
+
+        Does nothing once ``stop`` was called (a start queued behind a quick quit stays undone).
+        """
+        if self._stopped:
+            return
         if not self._deterministic:
             self._tick_timer.start()
         self.session.start()
 
     def stop(self) -> None:
-        """Stop the timers and the session's worker threads; later wake-ups are ignored."""
+        """Stop the timers and the session's worker threads for good. Idempotent."""
+        self._stopped = True
         self._tick_timer.stop()
         self._coalesce_timer.stop()
         self.session.set_wakeup(None)
@@ -96,7 +103,16 @@ class SessionBridge(QObject):
         self.ticked.emit(self.session.clock.now())
         return update
 
-    def _on_batch_submitted(self) -> None:
+    def _on_wakeup(self) -> None:
+        # Runs on the submitting (worker) thread: touch no Qt object but the queued signal.
+        # The session queues the batch before calling this, and ``drain_now`` clears the flag
+        # before draining, so a wake-up skipped here always finds its batch in a later drain.
+        if self._pending:
+            return
         self._pending = True
-        if not self._deterministic and not self._coalesce_timer.isActive():
+        if not self._deterministic:
+            self._batch_submitted.emit()
+
+    def _on_batch_submitted(self) -> None:
+        if not self._coalesce_timer.isActive():
             self._coalesce_timer.start()

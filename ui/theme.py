@@ -32,6 +32,19 @@ STATUS_STYLES: dict[str, StatusStyle] = {
     "stale": StatusStyle("#8c8c8c", "#111111", "STALE", "◷"),
 }
 
+#: How each kind of service is named on screen.
+SERVICE_KIND_LABELS: dict[str, str] = {
+    "cloud_run": "Cloud Run",
+    "vpc_connector": "Serverless VPC connector",
+    "cloud_sql": "Cloud SQL",
+    "synthetic": "Synthetic probe",
+}
+
+#: The root-cause candidate's mark (badge and outline): yellow, a hue no status uses.
+ROOT_CAUSE = "#f0e442"
+#: Edges and chip borders that say "this is blocked by that".
+BLOCKED_EDGE = "#ff6b4a"
+
 BACKGROUND = "#15191e"
 PANEL = "#1e242b"
 PANEL_BORDER = "#2e3742"

@@ -1,0 +1,150 @@
+"""Entry points the command line calls (through ``importlib``): the window, and a screenshot.
+
+``run_gui`` opens the console on a workspace: the window is shown first, then the session's
+worker threads start, and the GUI thread only drains and paints. ``render_screenshot`` renders
+the same window offscreen to a PNG with a virtual clock and no threads (the sources are polled
+synchronously), for the ``screenshot`` command, the README image and the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+from console.clock import SystemClock, VirtualClock
+from console.session import Session
+from console.session_factory import NoSourcesError, build_session
+from console.workspace import Workspace
+from console.workspace_toml import demo_workspace_path, load_workspace
+from ui.error_dialog import ask_to_open_demo
+from ui.main_window import MainWindow
+from ui.session_bridge import SessionBridge
+from ui.theme import APP_STYLESHEET
+
+APP_NAME = "Incident Console"
+#: Exit code when the workspace cannot be used and the user declined the demo.
+EXIT_BAD_INPUT = 2
+#: Rounds of event processing that let a fresh window lay out and paint before it is grabbed.
+LAYOUT_ROUNDS = 4
+
+
+def _has_display() -> bool:
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _application() -> QApplication:
+    """The running QApplication, created (named and styled) on first use."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([sys.argv[0] if sys.argv else "incident-console"])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setStyleSheet(APP_STYLESHEET)
+    return app
+
+
+def _open_session(
+    workspace: Workspace | None,
+    config_error: str | None,
+    ask: Callable[[str], bool],
+) -> Session | None:
+    """The session to show, or None when the workspace is unusable and the demo was declined."""
+    if config_error is not None and not ask(config_error):
+        return None
+    if workspace is None or config_error is not None:
+        workspace = load_workspace(demo_workspace_path())
+    try:
+        return build_session(workspace, SystemClock())
+    except NoSourcesError as exc:
+        if not ask(str(exc)):
+            return None
+        return build_session(load_workspace(demo_workspace_path()), SystemClock())
+
+
+def run_gui(
+    workspace: Workspace | None,
+    *,
+    config_error: str | None = None,
+    ask_open_demo: Callable[[str], bool] = ask_to_open_demo,
+) -> int:
+    """Show the console on ``workspace`` (the demo when None) until the window closes.
+
+    ``config_error`` is the text of a workspace that failed to load: it is shown in a dialog that
+    offers the demo instead (``ask_open_demo``, replaceable in tests). Returns the exit code:
+    the event loop's, or 2 when the workspace is unusable and the demo was declined.
+    """
+    if os.environ.get("QT_QPA_PLATFORM") is None and not _has_display():
+        raise RuntimeError(
+            "no display to open a window on (DISPLAY is not set). Use "
+            "`incident-console screenshot --output FILE.png` or `status` instead."
+        )
+    app = _application()
+    session = _open_session(workspace, config_error, ask_open_demo)
+    if session is None:
+        return EXIT_BAD_INPUT
+    bridge = SessionBridge(session)
+    window = MainWindow(session, bridge)
+    screen = app.primaryScreen()
+    if screen is not None:
+        available = screen.availableGeometry()
+        window.resize(min(1600, available.width()), min(1000, available.height()))
+    window.show()
+    # Worker threads start once the event loop runs, i.e. after the window's first paint.
+    QTimer.singleShot(0, bridge.start)
+    try:
+        return int(app.exec())
+    finally:
+        bridge.stop()
+        window.deleteLater()
+
+
+def render_screenshot(
+    workspace: Workspace,
+    output: Path,
+    size: tuple[int, int] = (1600, 1000),
+    at_s: float = 0.0,
+) -> None:
+    """Render the main window for ``workspace`` to the PNG ``output``, offscreen, without threads.
+
+    The sources are polled once at the current time (their history), then, when ``at_s`` > 0,
+    again after a virtual clock has moved ``at_s`` seconds on. Raises ``OSError`` when the file
+    cannot be written.
+    """
+    output = Path(output)
+    if not output.parent.is_dir():
+        raise OSError(f"cannot write {output}: folder {output.parent} does not exist")
+    if not _has_display():
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = _application()
+    clock = VirtualClock(SystemClock().now())
+    session = build_session(workspace, clock)
+    window: MainWindow | None = None
+    try:
+        session.poll_sources()
+        if at_s > 0:
+            clock.advance(at_s)
+            session.poll_sources()
+        bridge = SessionBridge(session, coalesce_ms=None)
+        window = MainWindow(session, bridge)
+        window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        window.resize(*size)
+        window.show()
+        bridge.tick_now()
+        for _ in range(LAYOUT_ROUNDS):
+            app.processEvents()
+        image = window.grab()
+        if not image.save(str(output), "PNG"):
+            raise OSError(f"cannot write {output} (not writable, or not a PNG name?)")
+    finally:
+        if window is not None:
+            window.close()
+            window.deleteLater()
+        session.stop()

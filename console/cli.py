@@ -24,6 +24,8 @@ from console import __version__
 from console.clock import SystemClock, VirtualClock
 from console.durations import parse_duration
 from console.session_factory import NoSourcesError, build_session
+from console.snapshot import SnapshotError
+from console.snapshot_commands import add_snapshot_commands
 from console.status_report import build_status, format_status_text
 from console.workspace import Workspace
 from console.workspace_toml import WorkspaceError, demo_workspace_path, load_workspace, summarize
@@ -97,6 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DURATION",
         help="advance the simulation by DURATION first (e.g. 10m)",
     )
+    handlers = {
+        "check-config": cmd_check_config,
+        "status": cmd_status,
+        "screenshot": cmd_screenshot,
+    }
+    handlers.update(add_snapshot_commands(commands))
+    for name, handler in handlers.items():
+        commands.choices[name].set_defaults(handler=handler)
     return parser
 
 
@@ -172,9 +182,6 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return int(_frontend().run_gui(workspace, config_error=config_error))
 
 
-COMMANDS = {"check-config": cmd_check_config, "status": cmd_status, "screenshot": cmd_screenshot}
-
-
 def _fail(message: str, code: int) -> NoReturn:
     print(f"incident-console: {message}", file=sys.stderr)
     raise SystemExit(code)
@@ -184,12 +191,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     os.environ.setdefault("NO_GCE_CHECK", "true")  # skip the metadata-server probe off GCP
     args = build_parser().parse_args(argv)
-    handler = COMMANDS.get(args.command, cmd_gui)
+    handler = getattr(args, "handler", cmd_gui)
     try:
         return handler(args)
     except WorkspaceError as exc:
         _fail(f"invalid workspace:\n{exc}", EXIT_BAD_INPUT)
-    except (UsageError, NoSourcesError) as exc:
+    except (UsageError, NoSourcesError, SnapshotError) as exc:
         _fail(str(exc), EXIT_BAD_INPUT)
     except KeyboardInterrupt:
         _fail("interrupted", 130)

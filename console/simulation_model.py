@@ -793,9 +793,9 @@ class IncidentModel:
                 "latency_p95_ms": percentile(_Z95),
                 "latency_p99_ms": percentile(_Z99),
                 "instances_active": active,
-                "instances_idle": np.maximum(
-                    0.0, np.round(1.0 + 0.06 * active + 0.6 * z[:, base + 2])
-                ),
+                # Idle instances follow the (smooth) instance count: a real autoscaler keeps a
+                # few warm and does not flip them every second.
+                "instances_idle": np.round(1.0 + 0.06 * instances),
                 "cpu_utilization": np.clip(
                     prof.cpu_base
                     + prof.cpu_per_rps_per_instance * rps / np.maximum(instances, 1.0)

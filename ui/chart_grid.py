@@ -88,7 +88,7 @@ MAX_REFRESH_HZ = 10
 #: Most crosshair updates per second while the mouse moves.
 CURSOR_RATE_LIMIT_HZ = 30
 
-ROW_MIN_HEIGHT = 150
+ROW_MIN_HEIGHT = 140
 SERVICE_COLUMN_WIDTH = 178
 VALUE_AXIS_WIDTH = 62
 TIME_AXIS_HEIGHT = 30

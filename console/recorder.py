@@ -42,7 +42,6 @@ from typing import Any, Literal
 import numpy as np
 
 from console import __version__
-from console.health import HealthReport
 from console.session import Session, SessionUpdate
 from console.snapshot_format import (
     CLOSED_CLEAN,
@@ -163,7 +162,6 @@ class FlightRecorder:
         self._started_at = 0.0
         self._last_t: dict[SeriesKey, float] = {}
         self._last_source_status: dict[str, SourceStatus] = {}
-        self._last_health: HealthReport | None = None
 
     # -- lifecycle (caller's thread) -----------------------------------------------------------
 
@@ -186,7 +184,7 @@ class FlightRecorder:
             initial.statuses.append(RecordedSourceStatus(now, status))
             self._last_source_status[name] = status
         health = session.health
-        self._last_health = health
+        initial.timeline.extend(session.timeline)
         initial.timeline.append(
             TimelineEntry(
                 now,
@@ -287,51 +285,9 @@ class FlightRecorder:
                 if self._last_source_status.get(name) != status:
                     chunk.statuses.append(RecordedSourceStatus(now, status))
                     self._last_source_status[name] = status
-        chunk.timeline = self._health_changes(session.health)
+        chunk.timeline = list(update.new_timeline)
         if chunk.samples or chunk.logs or chunk.statuses or chunk.timeline:
             self._queue.put(chunk)
-
-    def _health_changes(self, health: HealthReport) -> list[TimelineEntry]:
-        before, self._last_health = self._last_health, health
-        if before is None or before is health:
-            return []
-        services = self.session.workspace.services
-        entries = []
-        for sid, now_health in health.services.items():
-            old = before.services.get(sid)
-            old_status = old.status if old is not None else None
-            if old_status == now_health.status:
-                continue
-            name = services[sid].name if sid in services else sid
-            entries.append(
-                TimelineEntry(
-                    health.t,
-                    "status_change",
-                    f"{name}: {old_status or 'none'} → {now_health.status}",
-                    {
-                        "service": sid,
-                        "from": old_status,
-                        "to": now_health.status,
-                        "blocked_by": list(now_health.blocked_by),
-                    },
-                )
-            )
-        if before.first_broken != health.first_broken:
-            broken = health.first_broken
-            if broken is None:
-                text = "golden path whole again"
-            else:
-                step = services[broken].name if broken in services else broken
-                text = f"golden path broken at {step}"
-            entries.append(
-                TimelineEntry(
-                    health.t,
-                    "golden_path",
-                    text,
-                    {"from": before.first_broken, "to": broken, "root_cause": health.root_cause},
-                )
-            )
-        return entries
 
     # -- the writer thread -----------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from console.health import HealthReport, Readings, evaluate
 from console.source_runner import SourceRunner
 from console.sources import Batch, LogEntry, SeriesKey, Source, SourceStatus
 from console.store import DEFAULT_CAPACITY, SeriesStore
+from console.timeline import TimelineEntry, health_change_entries
 from console.workspace import Workspace
 
 #: Extra seconds beyond a source's expected delay (and poll interval) before data counts as stale.
@@ -32,6 +33,7 @@ class SessionUpdate:
 
     changed_keys: set[SeriesKey] = field(default_factory=set)
     new_logs: list[LogEntry] = field(default_factory=list)
+    new_timeline: list[TimelineEntry] = field(default_factory=list)
     statuses_changed: bool = False
     health_changed: bool = False
     samples: int = 0
@@ -40,7 +42,11 @@ class SessionUpdate:
     def empty(self) -> bool:
         """True when nothing changed."""
         return not (
-            self.changed_keys or self.new_logs or self.statuses_changed or self.health_changed
+            self.changed_keys
+            or self.new_logs
+            or self.new_timeline
+            or self.statuses_changed
+            or self.health_changed
         )
 
 
@@ -58,12 +64,15 @@ class Session:
         *,
         capacity: int = DEFAULT_CAPACITY,
         log_capacity: int = 5000,
+        timeline_capacity: int = 20_000,
     ) -> None:
         self.workspace = workspace
         self.clock = clock
         self.sources: list[Source] = list(sources)
         self.store = SeriesStore(capacity)
         self.logs: deque[LogEntry] = deque(maxlen=log_capacity)
+        #: The incident timeline in arrival order (status changes, actions, notes, ...).
+        self.timeline: deque[TimelineEntry] = deque(maxlen=timeline_capacity)
         self.source_statuses: dict[str, SourceStatus] = {
             s.name: SourceStatus(s.name, "starting", expected_delay_s=s.expected_delay_s)
             for s in self.sources
@@ -87,6 +96,17 @@ class Session:
     def set_wakeup(self, callback: Callable[[], None] | None) -> None:
         """Call ``callback`` (from the submitting thread) whenever a batch is queued."""
         self._wakeup = callback
+
+    def add_timeline_entry(
+        self, kind: str, text: str, fields: dict | None = None, t: float | None = None
+    ) -> TimelineEntry:
+        """Queue a timeline entry (a note, an action's audit record) from any thread.
+
+        It joins ``timeline`` at the next ``drain``, like every other piece of data.
+        """
+        entry = TimelineEntry(self.clock.now() if t is None else t, kind, text, dict(fields or {}))
+        self.submit(Batch(kind, timeline=[entry]))
+        return entry
 
     def poll_sources(self) -> None:
         """Poll every source once, synchronously, at the clock's current time."""
@@ -140,6 +160,9 @@ class Session:
         health = self.evaluate_health()
         if _health_signature(health) != _health_signature(self.health):
             update.health_changed = True
+            changes = health_change_entries(self.workspace, self.health, health)
+            self.timeline.extend(changes)
+            update.new_timeline.extend(changes)
         self.health = health
         if not update.empty:
             for callback in list(self._subscribers):
@@ -156,6 +179,9 @@ class Session:
         if batch.logs:
             self.logs.extend(batch.logs)
             update.new_logs.extend(batch.logs)
+        if batch.timeline:
+            self.timeline.extend(batch.timeline)
+            update.new_timeline.extend(batch.timeline)
         if batch.status is not None and self.source_statuses.get(batch.source) != batch.status:
             self.source_statuses[batch.source] = batch.status
             update.statuses_changed = True

@@ -33,7 +33,7 @@ import math
 import re
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ import numpy as np
 
 from console.metrics import metric_spec
 from console.sources import LogEntry, SeriesKey, SourceStatus
+from console.timeline import TimelineEntry
 from console.workspace import (
     GoldenPathStep,
     Incident,
@@ -59,21 +60,6 @@ APPLICATION_ID = int.from_bytes(b"INCI", "big")
 SUFFIX = ".incident"
 
 # -- records stored beside the series --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    """One moment worth a line in the review: a status change, an action, a note.
-
-    ``kind`` is open-ended; known kinds are ``recording``, ``status_change``, ``golden_path``,
-    ``action`` and ``note``. ``fields`` holds the structured details (an action's audit fields:
-    who, command, before/after, result), JSON-serialisable.
-    """
-
-    t: float
-    kind: str
-    text: str
-    fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

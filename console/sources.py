@@ -14,6 +14,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from console.timeline import TimelineEntry
+
 SeriesKey = tuple[str, str]
 """``(service_id, metric)``: the name of one series in the store."""
 
@@ -56,6 +58,7 @@ class Batch:
     samples: dict[SeriesKey, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     logs: list[LogEntry] = field(default_factory=list)
     status: SourceStatus | None = None
+    timeline: list[TimelineEntry] = field(default_factory=list)
 
     def add(self, key: SeriesKey, timestamps: np.ndarray, values: np.ndarray) -> None:
         """Add samples for ``key``, appending to any already in this batch."""
@@ -73,8 +76,8 @@ class Batch:
         return sum(len(ts) for ts, _ in self.samples.values())
 
     def is_empty(self) -> bool:
-        """True when the batch carries no samples, no logs and no status."""
-        return not self.samples and not self.logs and self.status is None
+        """True when the batch carries no samples, logs, timeline entries or status."""
+        return not (self.samples or self.logs or self.timeline) and self.status is None
 
 
 class Source(Protocol):

@@ -120,7 +120,10 @@ def test_records_a_session_and_reads_it_back_equal_to_the_store(tmp_path: Path) 
         assert snapshot.unit(("auth", "latency_p95_ms")) == "ms"
         timeline = snapshot.timeline()
         kinds = [e.kind for e in timeline]
-        assert kinds[0] == "recording" and kinds[-1] == "recording"
+        # what the session's timeline held before the recorder started comes first
+        started = kinds.index("recording")
+        assert set(kinds[:started]) <= {"status_change", "golden_path"}
+        assert timeline[started].text == "recording started" and kinds[-1] == "recording"
         broke = [e for e in timeline if e.kind == "golden_path" and e.fields["to"] == "auth"]
         healed = [e for e in timeline if e.kind == "golden_path" and e.fields["to"] is None]
         assert len(broke) == 1 and broke[0].t == T0 + 31
@@ -128,11 +131,12 @@ def test_records_a_session_and_reads_it_back_equal_to_the_store(tmp_path: Path) 
         assert len(healed) == 1 and healed[0].t == T0 + 61
         auth = [e for e in timeline if e.kind == "status_change" and e.fields["service"] == "auth"]
         assert [(e.fields["from"], e.fields["to"]) for e in auth] == [
+            ("unknown", "ok"),  # the first data, before the recorder started
             ("ok", "failing"),
             ("failing", "ok"),
         ]
-        assert auth[0].text == "Auth: ok → failing"
-        assert auth[0].fields["blocked_by"] == ["connector"]
+        assert auth[1].text == "Auth: ok → failing"
+        assert auth[1].fields["blocked_by"] == ["connector"]
         statuses = snapshot.source_statuses()
         assert [s.status.state for s in statuses] == ["ok"]
     assert not list(tmp_path.glob("*-wal")) and not list(tmp_path.glob("*-shm"))

@@ -131,3 +131,19 @@ def test_poll_safely_turns_an_exception_into_an_error_status() -> None:
     batch = runner.poll_safely(source, T0)
     assert batch.status is not None and batch.status.state == "error"
     assert "RuntimeError: quota exceeded" in batch.status.message
+
+
+def test_timeline_gets_health_changes_and_entries_from_any_producer() -> None:
+    clock = VirtualClock(T0)
+    source = ScriptedSource(incident_values())
+    session = Session(make_workspace(), clock, [source])
+    session.poll_sources()
+    first = session.drain()
+    broke = [e for e in first.new_timeline if e.kind == "golden_path"]
+    assert len(broke) == 1 and broke[0].fields["to"] == "auth"
+    assert broke[0].fields["root_cause"] == "connector"
+    note = session.add_timeline_entry("note", "scaling the connector now", {"starred": True})
+    assert note not in session.timeline  # it joins at the next drain, like all data
+    update = session.drain()
+    assert update.new_timeline == [note] and session.timeline[-1] == note
+    assert note.t == clock.now()

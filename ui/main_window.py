@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLayout,
     QMainWindow,
     QSplitter,
+    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -99,9 +100,13 @@ class MainWindow(QMainWindow):
         self.findings = FindingsList(session)
         self.chart_grid = ChartGrid(session)
 
+        #: The panels beside the graph; "Why" first. Other views join with ``add_panel``.
+        self.side_tabs = QTabWidget()
+        self.side_tabs.setDocumentMode(True)
+        self.side_tabs.addTab(self.findings, "Why")
         upper = QSplitter(Qt.Orientation.Horizontal)
         upper.addWidget(self.status_graph)
-        upper.addWidget(self.findings)
+        upper.addWidget(self.side_tabs)
         upper.setStretchFactor(0, 3)
         upper.setStretchFactor(1, 1)
         upper.setSizes([1050, 380])
@@ -141,6 +146,7 @@ class MainWindow(QMainWindow):
     # -- actions and shortcuts ----------------------------------------------------------------
 
     def _action(self, text: str, keys: list[str], tip: str, *, checkable: bool = False) -> QAction:
+        """A window-wide action with shortcuts; it joins the shortcut list in creation order."""
         action = QAction(text, self)
         action.setShortcuts([QKeySequence(k) for k in keys])
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -148,9 +154,29 @@ class MainWindow(QMainWindow):
         action.setStatusTip(tip)
         action.setToolTip(f"{tip} ({shortcut_text(action)})")
         self.addAction(action)  # shortcuts work even when the toolbar is hidden (full screen)
+        if keys:
+            self._shortcut_actions.append(action)
         return action
 
+    def add_action(self, text: str, keys: list[str], tip: str, *, toolbar: bool = True) -> QAction:
+        """Add a command with shortcuts (and a toolbar button): how other views extend the window.
+
+        The caller connects ``triggered``; the action appears in the shortcut help by itself.
+        """
+        action = self._action(text, keys, tip)
+        if toolbar:
+            self.toolbar.insertAction(self.help_action, action)
+        return action
+
+    def add_panel(self, widget: QWidget, title: str, keys: list[str] | None = None) -> None:
+        """Add a tab beside the status graph; ``keys`` bring it to the front."""
+        self.side_tabs.addTab(widget, title)
+        if keys:
+            action = self._action(title, keys, f"Show the {title} panel")
+            action.triggered.connect(lambda: self.side_tabs.setCurrentWidget(widget))
+
     def _build_actions(self) -> None:
+        self._shortcut_actions: list[QAction] = []
         toolbar = QToolBar("View")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -195,13 +221,7 @@ class MainWindow(QMainWindow):
 
     def shortcut_actions(self) -> list[QAction]:
         """Every action with a keyboard shortcut, in the order the help lists them."""
-        return [
-            *self.range_actions.values(),
-            self.live_action,
-            self.fullscreen_action,
-            self.help_action,
-            self.quit_action,
-        ]
+        return list(self._shortcut_actions)
 
     # -- user intent --------------------------------------------------------------------------
 

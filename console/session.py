@@ -65,8 +65,11 @@ class Session:
         capacity: int = DEFAULT_CAPACITY,
         log_capacity: int = 5000,
         timeline_capacity: int = 20_000,
+        read_only: bool = False,
     ) -> None:
         self.workspace = workspace
+        #: A read-only session never gets an action executor (wall, review, ``--read-only``).
+        self.read_only = read_only
         self.clock = clock
         self.sources: list[Source] = list(sources)
         self.store = SeriesStore(capacity)

@@ -59,6 +59,8 @@ if ! QT_QPA_PLATFORM=offscreen .venv/bin/python -c "$qt_smoke" >/dev/null 2>&1; 
 fi
 
 if [ "$mode" = test ]; then
+  # Tools some tests use (the desktop entry's validator); skipped when they cannot be installed.
+  command -v desktop-file-validate >/dev/null || apt_install desktop-file-utils || true
   say "lint"
   .venv/bin/ruff check .
   say "tests"
@@ -72,6 +74,11 @@ if [ "$mode" = test ]; then
 fi
 
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  if ! .venv/bin/python -c "$qt_smoke" >/dev/null 2>&1; then
+    # A real window (X11) needs the xcb helper libraries too (Qt's message blames libxcb-cursor0).
+    apt_install libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-shape0 libxcb-xkb1 \
+      libxkbcommon-x11-0 || true
+  fi
   say "starting the demo"
   exec .venv/bin/incident-console --demo
 fi

@@ -190,6 +190,10 @@ def _fail(message: str, code: int) -> NoReturn:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     os.environ.setdefault("NO_GCE_CHECK", "true")  # skip the metadata-server probe off GCP
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0].endswith(".incident"):
+        # A file manager's double-click (desktop entry ``Exec=incident-console %f``): review it.
+        argv.insert(0, "open")
     args = build_parser().parse_args(argv)
     handler = getattr(args, "handler", cmd_gui)
     try:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from console.clock import SystemClock, VirtualClock
@@ -47,8 +49,20 @@ def application() -> QApplication:
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
+    app.setDesktopFileName("incident-console")  # matches packaging/incident-console.desktop
     app.setStyleSheet(APP_STYLESHEET)
+    app.setWindowIcon(application_icon())
     return app
+
+
+def application_icon() -> QIcon:
+    """The console's icon in every shipped size (resources/icons, made from its SVG)."""
+    icon = QIcon()
+    folder = resources.files("resources") / "icons"
+    for size in (16, 32, 48, 64, 128, 256, 512):
+        with resources.as_file(folder / f"incident-console-{size}.png") as path:
+            icon.addFile(str(path))
+    return icon
 
 
 def _open_session(

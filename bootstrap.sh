@@ -61,6 +61,10 @@ fi
 if [ "$mode" = test ]; then
   # Tools some tests use (the desktop entry's validator); skipped when they cannot be installed.
   command -v desktop-file-validate >/dev/null || apt_install desktop-file-utils || true
+  # A real Secret Service for the credentials tests (a private D-Bus session + gnome-keyring);
+  # without it they use an in-memory keyring.
+  { command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; } \
+    || apt_install dbus-daemon gnome-keyring || true
   say "lint"
   .venv/bin/ruff check .
   say "tests"

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from console.durations import parse_duration
 from console.recorder import DEFAULT_COMMIT_INTERVAL_S, FlightRecorder, RecorderStatus
 from console.session import Session
 from console.snapshot_format import CLOSED_OPEN, CLOSED_RECOVERED, SUFFIX, iter_sidecars
@@ -35,6 +36,44 @@ DATA_DIR_ENV = "INCIDENT_CONSOLE_DATA_DIR"
 DEFAULT_MAX_AGE_S = 14 * 86400.0
 #: Recordings beyond this total size are pruned, oldest first.
 DEFAULT_MAX_TOTAL_BYTES = 2 * 1024**3
+#: Environment variables that change the prune limits: a duration (``7d``) and a size (``500MB``).
+MAX_AGE_ENV = "INCIDENT_CONSOLE_AUTOSAVE_MAX_AGE"
+MAX_SIZE_ENV = "INCIDENT_CONSOLE_AUTOSAVE_MAX_SIZE"
+
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4}
+_SIZE_UNITS |= {"kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
+
+
+def parse_size(text: str) -> int:
+    """Bytes in ``text``: ``500MB``, ``2 GB``, ``1.5GiB``, ``1048576``. Raises ``ValueError``."""
+    cleaned = text.strip().lower().replace(" ", "")
+    number = cleaned.rstrip("bkmgtij")
+    unit = cleaned[len(number) :]
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(f"not a size: {text!r} (write e.g. 500MB or 2GB)") from None
+    if unit not in _SIZE_UNITS or value < 0:
+        raise ValueError(f"not a size: {text!r} (write e.g. 500MB or 2GB)")
+    return int(value * _SIZE_UNITS[unit])
+
+
+def prune_limits_from_environment() -> tuple[float, int]:
+    """``(max_age_s, max_total_bytes)`` for ``prune_autosaves``: the defaults (14 days, 2 GiB)
+    unless ``INCIDENT_CONSOLE_AUTOSAVE_MAX_AGE`` / ``_MAX_SIZE`` say otherwise. Raises
+    ``ValueError`` naming the variable when one is malformed."""
+    age, size = DEFAULT_MAX_AGE_S, DEFAULT_MAX_TOTAL_BYTES
+    if os.environ.get(MAX_AGE_ENV):
+        try:
+            age = parse_duration(os.environ[MAX_AGE_ENV])
+        except ValueError as exc:
+            raise ValueError(f"{MAX_AGE_ENV}: {exc}") from None
+    if os.environ.get(MAX_SIZE_ENV):
+        try:
+            size = parse_size(os.environ[MAX_SIZE_ENV])
+        except ValueError as exc:
+            raise ValueError(f"{MAX_SIZE_ENV}: {exc}") from None
+    return age, size
 
 
 def data_dir() -> Path:
@@ -102,7 +141,8 @@ def _recording_files(folder: Path) -> list[Path]:
         return []
 
 
-def _size_with_sidecars(path: Path) -> int:
+def size_with_sidecars(path: Path) -> int:
+    """Bytes of ``path`` and its SQLite ``-wal``/``-shm``/``-journal`` files."""
     total = 0
     for candidate in (path, *iter_sidecars(path)):
         with contextlib.suppress(OSError):
@@ -169,7 +209,7 @@ def find_unfinished_recordings(folder: Path | None = None) -> list[UnfinishedRec
         if "time_start" in meta and "time_end" in meta:
             time_range = (float(meta["time_start"]), float(meta["time_end"]))
         found.append(
-            UnfinishedRecording(path, meta.get("title", ""), time_range, _size_with_sidecars(path))
+            UnfinishedRecording(path, meta.get("title", ""), time_range, size_with_sidecars(path))
         )
     found.sort(key=lambda r: _newest_mtime(r.path), reverse=True)
     return found
@@ -214,7 +254,7 @@ def prune_autosaves(
     now = time.time() if now is None else now
     kept_paths = {Path(p).resolve() for p in keep}
     recordings = sorted(_recording_files(folder), key=_newest_mtime)  # oldest first
-    sizes = {p: _size_with_sidecars(p) for p in recordings}
+    sizes = {p: size_with_sidecars(p) for p in recordings}
     total = sum(sizes.values())
     removed: list[Path] = []
 

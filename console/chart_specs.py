@@ -79,6 +79,7 @@ CHARTS_BY_KIND: dict[ServiceKind, tuple[ChartSpec, ...]] = {
             min_top=1.0,
         ),
         _chart("Error ratio", "fraction", ("error_ratio", "5xx share"), min_top=0.01),
+        _chart("5xx / min (logs)", "count", ("errors_5xx_per_min_logs", "5xx/min"), min_top=5.0),
         _chart(
             "Instances",
             "count",

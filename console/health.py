@@ -127,7 +127,7 @@ def service_status(
             continue
         t, value = reading
         newest = t if newest is None else max(newest, t)
-        if now - t > stale_after_s:
+        if now - t > stale_after_s + spec.period_s:
             continue
         fresh_count += 1
         threshold = workspace.threshold(service_id, metric)

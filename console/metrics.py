@@ -33,6 +33,9 @@ class MetricSpec:
     unit: Unit
     label: str
     higher_is_worse: bool = True
+    #: Seconds between two samples of a metric reported per period (a count per minute: 60):
+    #: data that old is on time, so it adds to the stale limit.
+    period_s: float = 0.0
 
 
 def _specs(*specs: MetricSpec) -> dict[str, MetricSpec]:
@@ -43,6 +46,9 @@ METRICS_BY_KIND: dict[ServiceKind, dict[str, MetricSpec]] = {
     "cloud_run": _specs(
         MetricSpec("requests_per_s", "per_s", "Requests", higher_is_worse=False),
         MetricSpec("errors_5xx_per_s", "per_s", "5xx errors"),
+        # Counted from the failing requests' log lines: seconds late instead of Monitoring's
+        # minutes, a lower bound when the log tail suppresses entries.
+        MetricSpec("errors_5xx_per_min_logs", "count", "5xx per min (logs)", period_s=60.0),
         MetricSpec("error_ratio", "fraction", "Error ratio"),
         MetricSpec("latency_p50_ms", "ms", "Latency p50"),
         MetricSpec("latency_p95_ms", "ms", "Latency p95"),

@@ -160,6 +160,7 @@ class FlightRecorder:
         self._newest_written: float | None = None
         self._units: dict[SeriesKey, str] = {}
         self._started_at = 0.0
+        self._incident_started_at: float | None = None
         self._last_t: dict[SeriesKey, float] = {}
         self._last_source_status: dict[str, SourceStatus] = {}
 
@@ -171,6 +172,15 @@ class FlightRecorder:
             raise RuntimeError("the recorder is already started")
         session = self.session
         now = self._started_at = session.clock.now()
+        # A source that knows when the incident began (the demo simulation) tells the review.
+        self._incident_started_at = next(
+            (
+                float(started)
+                for source in session.sources
+                if (started := getattr(source, "incident_started_at", None)) is not None
+            ),
+            None,
+        )
         initial = _Chunk()
         for key in list(session.store.series_keys()):
             ring = session.store.ring(key)
@@ -310,7 +320,12 @@ class FlightRecorder:
                 "writer_host": socket.gethostname(),
                 "session_kind": "demo" if workspace.is_demo else "live",
                 "title": workspace.incident.title,
-            },
+            }
+            | (
+                {"incident_started_at": repr(self._incident_started_at)}
+                if self._incident_started_at is not None
+                else {}
+            ),
             journal_mode="WAL",
         )
         connection.execute("PRAGMA synchronous = NORMAL")  # WAL: a process crash loses nothing

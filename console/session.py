@@ -14,14 +14,20 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from console.clock import Clock
 from console.health import HealthReport, Readings, evaluate
+from console.resource_state import ResourceState
 from console.source_runner import SourceRunner
 from console.sources import Batch, LogEntry, SeriesKey, Source, SourceStatus
 from console.store import DEFAULT_CAPACITY, SeriesStore
 from console.timeline import TimelineEntry, health_change_entries
 from console.workspace import Workspace
+
+if TYPE_CHECKING:  # the workflow module imports this one
+    from console.actions.executor import Executor
+    from console.workflow import IncidentWorkflow
 
 #: Extra seconds beyond a source's expected delay (and poll interval) before data counts as stale.
 STALE_MARGIN_S = 15.0
@@ -37,6 +43,8 @@ class SessionUpdate:
     statuses_changed: bool = False
     health_changed: bool = False
     samples: int = 0
+    #: Service ids whose resource state (revisions, traffic, connector limits) changed.
+    resources_changed: set[str] = field(default_factory=set)
 
     @property
     def empty(self) -> bool:
@@ -47,14 +55,22 @@ class SessionUpdate:
             or self.new_timeline
             or self.statuses_changed
             or self.health_changed
+            or self.resources_changed
         )
 
 
 Subscriber = Callable[[SessionUpdate], None]
+#: A step run at the end of every ``drain`` with the new health (recovery criteria, escalation
+#: timers): it returns the timeline entries it produced, which join the same update.
+Evaluator = Callable[[HealthReport], list[TimelineEntry]]
 
 
 class Session:
     """One incident session: workspace, sources, store, logs and the current health."""
+
+    #: What carries out actions (``console.actions``). Only sessions that are not read-only get
+    #: one (``console.actions.attach_executor``); on a read-only session the attribute is absent.
+    executor: Executor
 
     def __init__(
         self,
@@ -84,7 +100,14 @@ class Session:
         self._subscribers: list[Subscriber] = []
         self._wakeup: Callable[[], None] | None = None
         self._runners: list[SourceRunner] = []
-        self._series_source: dict[str, str] = {}  # service id -> source name that fed it last
+        #: Per service id, every source that has fed it (its stale limit is the most lenient).
+        self._service_sources: dict[str, set[str]] = {}
+        #: The newest cloud resource state per service id (revisions, traffic, connector limits).
+        self.resources: dict[str, ResourceState] = {}
+        self._evaluators: list[Evaluator] = []
+        #: The incident workflow (probes, recovery criteria, escalation timers, notes) when one
+        #: is attached (``console.workflow.attach_workflow``); None for a bare session.
+        self.workflow: IncidentWorkflow | None = None
         self.health: HealthReport = self.evaluate_health()
 
     # -- feeding ------------------------------------------------------------------------------
@@ -127,14 +150,18 @@ class Session:
             self._runners.append(runner)
 
     def stop(self) -> None:
-        """Stop worker threads and close the sources. Idempotent."""
+        """Stop worker threads and close the sources. Idempotent.
+
+        Sources are closed before the threads are joined: closing a cloud source's connections
+        ends an RPC it is blocked in, so stopping never waits for a hung server's timeout.
+        """
         runners, self._runners = self._runners, []
         for runner in runners:
             runner.request_stop()
-        for runner in runners:
-            runner.join()
         for source in self.sources:
             source.close()
+        for runner in runners:
+            runner.join()
 
     @property
     def running(self) -> bool:
@@ -151,8 +178,12 @@ class Session:
         """Call ``callback`` with each non-empty ``SessionUpdate``, on the draining thread."""
         self._subscribers.append(callback)
 
+    def add_evaluator(self, evaluator: Evaluator) -> None:
+        """Run ``evaluator`` at the end of every ``drain``, after health, on the draining thread."""
+        self._evaluators.append(evaluator)
+
     def drain(self) -> SessionUpdate:
-        """Apply every queued batch, re-evaluate health and notify subscribers."""
+        """Apply every queued batch, re-evaluate health (and the evaluators), notify subscribers."""
         update = SessionUpdate()
         while True:
             try:
@@ -167,6 +198,10 @@ class Session:
             self.timeline.extend(changes)
             update.new_timeline.extend(changes)
         self.health = health
+        for evaluator in list(self._evaluators):
+            entries = evaluator(health)
+            self.timeline.extend(entries)
+            update.new_timeline.extend(entries)
         if not update.empty:
             for callback in list(self._subscribers):
                 callback(update)
@@ -178,13 +213,17 @@ class Session:
             if kept:
                 update.changed_keys.add(key)
                 update.samples += kept
-                self._series_source[key[0]] = batch.source
+                self._service_sources.setdefault(key[0], set()).add(batch.source)
         if batch.logs:
             self.logs.extend(batch.logs)
             update.new_logs.extend(batch.logs)
         if batch.timeline:
             self.timeline.extend(batch.timeline)
             update.new_timeline.extend(batch.timeline)
+        for service_id, state in batch.resources.items():
+            if self.resources.get(service_id) != state:
+                update.resources_changed.add(service_id)
+            self.resources[service_id] = state
         if batch.status is not None and self.source_statuses.get(batch.source) != batch.status:
             self.source_statuses[batch.source] = batch.status
             update.statuses_changed = True
@@ -205,11 +244,15 @@ class Session:
         limits: dict[str, float] = {}
         by_name = {s.name: s for s in self.sources}
         for sid in self.workspace.services:
-            source = by_name.get(self._series_source.get(sid, ""))
-            if source is None:
+            # A service fed by several sources (Monitoring, 1–4 min late, and log counts, seconds
+            # late) is judged by the most lenient, or Monitoring's normal delay would look stale.
+            feeding = [by_name[n] for n in self._service_sources.get(sid, ()) if n in by_name]
+            if not feeding:
                 limits[sid] = STALE_MARGIN_S
             else:
-                limits[sid] = source.expected_delay_s + max(STALE_MARGIN_S, 3 * source.interval_s)
+                limits[sid] = max(
+                    s.expected_delay_s + max(STALE_MARGIN_S, 3 * s.interval_s) for s in feeding
+                )
         return limits
 
     def evaluate_health(self, at: float | None = None) -> HealthReport:

@@ -23,6 +23,14 @@ from collections.abc import Mapping
 import numpy as np
 
 from console.metrics import METRICS_BY_KIND, ServiceKind
+from console.minute_counts import MinuteCounts
+from console.resource_state import (
+    CloudRunServiceState,
+    ConnectorState,
+    ResourceState,
+    RevisionState,
+    sort_revisions,
+)
 from console.simulation_model import (
     CLOUD_RUN_MAX_INSTANCES_LIMIT,
     CONNECTOR_MAX_INSTANCES_RANGE,
@@ -100,6 +108,9 @@ class DemoSimulation:
         #: When the golden path first broke (simulated time, inside the history).
         self.incident_started_at = self._first_golden_path_break(before_start, onset)
         self._pending: ModelOutput | None = _slice_from(before_start, first_recorded)
+        #: The newest value of every metric by service id (what the demo's probes are answered by).
+        self._latest: dict[str, dict[str, float]] = {}
+        self._remember_latest(before_start)
 
         c = self._model.connector
         self._connector_config = (c.min_instances, c.max_instances, c.machine_type)
@@ -111,6 +122,10 @@ class DemoSimulation:
                 for name, share in zip(state.revision_names(), state.target_shares, strict=True)
             }
             self._service_config[role] = (state.min_instances, state.max_instances, split)
+        #: The demo's 5xx per whole minute, counted as the Logging source counts log lines.
+        self._minute_counts = MinuteCounts(
+            sid for sid, s in workspace.services.items() if s.kind == "cloud_run"
+        )
 
     # ---- Source protocol ------------------------------------------------------------------------
 
@@ -125,7 +140,10 @@ class DemoSimulation:
             if self._pending is not None:
                 output = concat_outputs([self._pending, output])
                 self._pending = None
+            self._remember_latest(output)
+            resources = self._resource_states(now)
         self._fill(batch, output)
+        batch.resources = resources
         batch.status = SourceStatus(self.name, "ok", "demo simulation", self.expected_delay_s)
         return batch
 
@@ -182,10 +200,13 @@ class DemoSimulation:
             role = self._cloud_run_role(service_id)
             return self._service_settings(role)
 
-    def route_traffic(self, service_id: str, split: Mapping[str, int], *, at: float) -> None:
+    def route_traffic(
+        self, service_id: str, split: Mapping[str, int], *, at: float, validate_only: bool = False
+    ) -> None:
         """Send ``split`` (revision name → percent, summing to 100) of traffic to revisions.
 
-        Revisions left out get 0 %; their instances drain over a few minutes.
+        Revisions left out get 0 %; their instances drain over a few minutes. ``validate_only``
+        checks the request like Cloud Run's dry run and changes nothing.
         """
         with self._lock:
             role = self._cloud_run_role(service_id)
@@ -211,6 +232,8 @@ class DemoSimulation:
                 raise SimulatedApiError(
                     "INVALID_ARGUMENT", f"Traffic percentages must add up to 100, got {total}"
                 )
+            if validate_only:
+                return
             new_split = {name: int(split.get(name, 0)) for name in names}
             min_i, max_i, _ = self._service_config[role]
             self._service_config[role] = (min_i, max_i, new_split)
@@ -223,11 +246,13 @@ class DemoSimulation:
         min_instances: int | None = None,
         max_instances: int | None = None,
         at: float,
+        validate_only: bool = False,
     ) -> ServiceSettings:
         """Set the service-level instance limits (Cloud Run ``Service.scaling``).
 
         ``max_instances`` caps every revision together: fewer instances hold fewer connections
-        through the connector, but too few make requests queue.
+        through the connector, but too few make requests queue. ``validate_only`` checks the
+        request like Cloud Run's dry run and changes nothing.
         """
         with self._lock:
             role = self._cloud_run_role(service_id)
@@ -252,11 +277,28 @@ class DemoSimulation:
                     f"scaling.min_instance_count ({new_min}) must not exceed "
                     f"scaling.max_instance_count ({new_max})",
                 )
+            if validate_only:
+                return self._service_settings(role)
             self._service_config[role] = (new_min, new_max, split)
             self._model.schedule_service_scaling(role, new_min, new_max, math.ceil(at))
             return self._service_settings(role)
 
-    # ---- inspection (tests, diagnostics) --------------------------------------------------------
+    # ---- inspection (tests, diagnostics, the demo's probes) -------------------------------------
+
+    def latest_values(self, service_id: str) -> dict[str, float]:
+        """The newest simulated value of each metric of ``service_id`` ({} before any)."""
+        with self._lock:
+            return dict(self._latest.get(service_id, {}))
+
+    def role_services(self) -> dict[str, str]:
+        """Which service id plays each part of the incident ("auth" → "auth", …)."""
+        return dict(self._roles)
+
+    def _remember_latest(self, output: ModelOutput) -> None:
+        if len(output.timestamps) == 0:
+            return
+        for role, service_id in self._roles.items():
+            self._latest[service_id] = {m: float(v[-1]) for m, v in output.series[role].items()}
 
     def buffer_sizes(self) -> dict[str, int]:
         """Sizes of the model's internal buffers; none grows with simulated time."""
@@ -293,12 +335,58 @@ class DemoSimulation:
         for role, service_id in self._roles.items():
             metrics = output.series[role]
             for metric in self.workspace.services[service_id].metrics():
-                batch.add((service_id, metric), timestamps, metrics[metric])
+                if metric in metrics:  # the log-derived counts are made below
+                    batch.add((service_id, metric), timestamps, metrics[metric])
         for service_id in self._bystanders:
             kind = self.workspace.services[service_id].kind
             for metric, values in _bystander_series(kind, service_id, timestamps).items():
                 batch.add((service_id, metric), timestamps, values)
         batch.logs.extend(output.logs)
+        counts = self._minute_counts
+        for service_id in counts.keys:
+            errors = batch.samples.get((service_id, "errors_5xx_per_s"))
+            if errors is not None:  # a rate over the second ending at t: a count in that second
+                counts.add_many(service_id, errors[0] - 0.5, errors[1])
+        counts.observed(float(timestamps[0]) - 1.0, float(timestamps[-1]))
+        for service_id, (times, values) in counts.release(float(timestamps[-1])).items():
+            batch.add((service_id, "errors_5xx_per_min_logs"), times, values)
+
+    def _resource_states(self, now: float) -> dict[str, ResourceState]:
+        """The demo's revisions, traffic split and limits, as the Cloud Run state source reports
+        them from the API (called with the lock held)."""
+        states: dict[str, ResourceState] = {}
+        for role in _CLOUD_RUN_ROLES:
+            service_id = self._roles.get(role)
+            if service_id is None:
+                continue
+            settings = self._service_settings(role)
+            revisions = [
+                RevisionState(r.name, r.traffic_percent, ready=r.ready, instances=r.instances)
+                for r in settings.revisions
+            ]
+            states[service_id] = CloudRunServiceState(
+                service_id=service_id,
+                resource=self._model.run[role].resource,
+                revisions=sort_revisions(revisions),
+                min_instances=settings.min_instances,
+                max_instances=settings.max_instances,
+                latest_ready_revision=settings.revisions[-1].name if settings.revisions else "",
+                observed_at=now,
+            )
+        connector_id = self._roles.get("connector")
+        if connector_id is not None:
+            min_i, max_i, machine_type = self._connector_config
+            states[connector_id] = ConnectorState(
+                service_id=connector_id,
+                resource=self.workspace.services[connector_id].resource,
+                state="READY",
+                machine_type=machine_type,
+                min_instances=min_i,
+                max_instances=max_i,
+                instances=self._model.connector.instances,
+                observed_at=now,
+            )
+        return states
 
     def _first_golden_path_break(self, output: ModelOutput, onset: int) -> float:
         """The first second at or after the onset when a service the golden path relies on fails
@@ -319,6 +407,8 @@ class DemoSimulation:
                 threshold = self.workspace.threshold(sid, metric)
                 if threshold is None or threshold.failing is None:
                     continue
+                if metric not in output.series[role]:
+                    continue  # counted per minute, not part of the model's output
                 values = output.series[role][metric]
                 if spec.higher_is_worse:
                     failing |= values >= threshold.failing
@@ -410,6 +500,8 @@ def _bystander_series(
     wave = 4.0 * np.abs(np.mod(timestamps / 600.0 + phase, 1.0) - 0.5) - 1.0
     series: dict[str, np.ndarray] = {}
     for metric in METRICS_BY_KIND[kind]:
+        if metric not in _BYSTANDER_LEVELS[kind]:
+            continue  # counted per minute in ``_fill``, not sampled per second
         level = _BYSTANDER_LEVELS[kind][metric]
         if metric in _STEADY_METRICS:
             series[metric] = np.full(len(timestamps), level)

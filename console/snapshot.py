@@ -31,7 +31,7 @@ import sqlite3
 import stat
 import threading
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from console import __version__
+from console.clock import VirtualClock
 from console.recorder import FlightRecorder, workspace_toml_text
 from console.session import Session
 from console.snapshot_format import (
@@ -267,6 +268,41 @@ class Snapshot:
         with self._reading() as reader:
             return reader.series(key, t0, t1)
 
+    def value_at(self, key: SeriesKey, t: float) -> tuple[float, float] | None:
+        """The newest sample of ``key`` at or before ``t``, or None (one index seek)."""
+        with self._reading() as reader:
+            return reader.value_at(key, t)
+
+    def data_span(
+        self, key: SeriesKey, t0: float | None = None, t1: float | None = None
+    ) -> tuple[float, float] | None:
+        """The first and last sample time of ``key`` within ``[t0, t1]``, or None."""
+        with self._reading() as reader:
+            return reader.data_span(key, t0, t1)
+
+    def first_times(self, key: SeriesKey, count: int) -> np.ndarray:
+        """The times of the first ``count`` samples of ``key``."""
+        with self._reading() as reader:
+            return reader.first_times(key, count)
+
+    def bucket_extremes(
+        self,
+        key: SeriesKey,
+        origin: float,
+        bucket_s: float,
+        t0: float | None = None,
+        t1: float | None = None,
+    ) -> np.ndarray:
+        """``(first t, last t, min v, max v)`` per ``bucket_s`` bucket from ``origin`` (see
+        ``ReaderV1.bucket_extremes``): downsampled reads summarised inside SQLite."""
+        with self._reading() as reader:
+            return reader.bucket_extremes(key, origin, bucket_s, t0, t1)
+
+    def log_times(self) -> np.ndarray:
+        """The time of every log entry, ascending."""
+        with self._reading() as reader:
+            return reader.log_times()
+
     def logs(self, t0: float | None = None, t1: float | None = None) -> list[LogEntry]:
         """Log entries with ``t0 <= t <= t1``, in time order."""
         with self._reading() as reader:
@@ -418,15 +454,49 @@ def _in_range(t: float, t0: float | None, t1: float | None) -> bool:
     return (t0 is None or t >= t0) and (t1 is None or t <= t1)
 
 
+def detach_session(session: Session) -> Session:
+    """A copy of what ``session`` holds now (samples, logs, timeline, source states) that no
+    source feeds and no drain touches: call this on the draining thread, then save the copy from
+    any thread while the live session goes on. Costs one copy of the store (milliseconds)."""
+    copy = Session(
+        session.workspace,
+        VirtualClock(session.clock.now()),
+        capacity=session.store.capacity,
+        log_capacity=session.logs.maxlen or len(session.logs) or 1,
+        timeline_capacity=session.timeline.maxlen or len(session.timeline) or 1,
+        read_only=True,
+    )
+    for key in list(session.store.series_keys()):
+        ring = session.store.ring(key)
+        if ring is not None and len(ring):
+            ts, vs = ring.arrays()
+            copy.store.append(key, ts.copy(), vs.copy())
+    copy.logs.extend(session.logs)
+    copy.timeline.extend(session.timeline)
+    copy.source_statuses = dict(session.source_statuses)
+    return copy
+
+
+#: Called as ``progress(done, total)`` while saving; raising from it abandons the save.
+SaveProgress = Callable[[int, int], None]
+
+
 def _copy_snapshot(
-    snapshot: Snapshot, writer: SnapshotWriter, t0: float | None, t1: float | None
+    snapshot: Snapshot,
+    writer: SnapshotWriter,
+    t0: float | None,
+    t1: float | None,
+    progress: SaveProgress | None = None,
 ) -> None:
     writer.write_workspace(
         snapshot.workspace_text, snapshot.workspace_json, snapshot.workspace_file_name
     )
-    for key in snapshot.series_keys():
+    keys = snapshot.series_keys()
+    for done, key in enumerate(keys, start=1):
         ts, vs = snapshot.series(key, t0, t1)
         writer.append_samples(key, ts, vs, snapshot.unit(key))
+        if progress is not None:
+            progress(done, len(keys) + 1)
     writer.append_logs(snapshot.logs(t0, t1))
     writer.append_source_statuses(snapshot.source_statuses(t0, t1))
     writer.append_resource_states(snapshot.resource_states(t0, t1))
@@ -434,17 +504,25 @@ def _copy_snapshot(
 
 
 def _copy_session(
-    session: Session, writer: SnapshotWriter, t0: float | None, t1: float | None
+    session: Session,
+    writer: SnapshotWriter,
+    t0: float | None,
+    t1: float | None,
+    progress: SaveProgress | None = None,
 ) -> None:
     workspace = session.workspace
     file_name = workspace.path.name if workspace.path is not None else ""
     writer.write_workspace(workspace_toml_text(workspace), workspace_to_json(workspace), file_name)
     low = -math.inf if t0 is None else t0
     high = math.inf if t1 is None else t1
-    for key in list(session.store.series_keys()):
+    keys = list(session.store.series_keys())
+    for done, key in enumerate(keys, start=1):
         ts, vs = session.store.window(key, low, high)
         writer.append_samples(key, ts, vs, unit_of(workspace, key))
+        if progress is not None:
+            progress(done, len(keys) + 1)
     writer.append_logs([e for e in session.logs if _in_range(e.t, t0, t1)])
+    writer.append_timeline([e for e in session.timeline if _in_range(e.t, t0, t1)])
     now = session.clock.now()
     writer.append_source_statuses(
         [RecordedSourceStatus(now, s) for s in session.source_statuses.values()]
@@ -458,13 +536,16 @@ def save_snapshot(
     t1: float | None = None,
     *,
     app_version: str = __version__,
+    progress: SaveProgress | None = None,
 ) -> Path:
     """Write ``source`` (a session, a flight recorder, an open snapshot or a snapshot's path),
     limited to ``[t0, t1]`` when given, to ``output`` in the current format, atomically.
 
     A recorder is flushed first and saved from its file (the whole history); a session is saved
-    from memory (what its store still holds). Raises ``SnapshotError`` for an unreadable source
-    and ``OSError`` (one line) when the output cannot be written.
+    from memory (what its store still holds, its logs and timeline). ``progress(done, total)`` is
+    called as series are copied; an exception raised from it abandons the save, leaving nothing
+    under ``output``. Raises ``SnapshotError`` for an unreadable source and ``OSError`` (one line)
+    when the output cannot be written.
     """
     output = Path(output)
     opened: Snapshot | None = None
@@ -479,8 +560,9 @@ def save_snapshot(
         if isinstance(snapshot, Snapshot):
             meta["saved_from"] = snapshot.path.name
             meta["created_at"] = snapshot.meta.get("created_at", "")
-            if "title" in snapshot.meta:
-                meta["title"] = snapshot.meta["title"]
+            for key in ("title", "incident_started_at"):
+                if key in snapshot.meta:
+                    meta[key] = snapshot.meta[key]
         else:
             assert isinstance(snapshot, Session)
             meta["created_at"] = repr(snapshot.clock.now())
@@ -493,9 +575,9 @@ def save_snapshot(
                     writer.create(meta)
                     writer.begin()
                     if isinstance(snapshot, Snapshot):
-                        _copy_snapshot(snapshot, writer, t0, t1)
+                        _copy_snapshot(snapshot, writer, t0, t1, progress)
                     else:
-                        _copy_session(snapshot, writer, t0, t1)
+                        _copy_session(snapshot, writer, t0, t1, progress)
                     writer.commit()
                 finally:
                     connection.close()

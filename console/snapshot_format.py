@@ -602,6 +602,79 @@ class ReaderV1:
                 highs.append(row[1])
         return (min(lows), max(highs)) if lows else None
 
+    # Reads for the review window: each is one index seek or one range scan of one series, so
+    # scrubbing a day-long file never reads all of it.
+
+    def value_at(self, key: SeriesKey, t: float) -> tuple[float, float] | None:
+        """The newest sample of ``key`` at or before ``t`` (a NULL value reads as NaN), or None."""
+        series_id = self._ids().get(key)
+        if series_id is None:
+            return None
+        row = self.connection.execute(
+            "SELECT t, v FROM samples WHERE series_id = ? AND t <= ? ORDER BY t DESC LIMIT 1",
+            (series_id, float(t)),
+        ).fetchone()
+        if row is None:
+            return None
+        return float(row[0]), math.nan if row[1] is None else float(row[1])
+
+    def data_span(
+        self, key: SeriesKey, t0: float | None = None, t1: float | None = None
+    ) -> tuple[float, float] | None:
+        """The first and last sample time of ``key`` within ``[t0, t1]``, or None."""
+        series_id = self._ids().get(key)
+        if series_id is None:
+            return None
+        low = -math.inf if t0 is None else float(t0)
+        high = math.inf if t1 is None else float(t1)
+        row = self.connection.execute(
+            "SELECT (SELECT t FROM samples WHERE series_id = ?1 AND t >= ?2 AND t <= ?3"
+            " ORDER BY t LIMIT 1), (SELECT t FROM samples WHERE series_id = ?1 AND t >= ?2"
+            " AND t <= ?3 ORDER BY t DESC LIMIT 1)",
+            (series_id, low, high),
+        ).fetchone()
+        return None if row[0] is None else (float(row[0]), float(row[1]))
+
+    def first_times(self, key: SeriesKey, count: int) -> np.ndarray:
+        """The times of the first ``count`` samples of ``key`` (to estimate its spacing)."""
+        series_id = self._ids().get(key)
+        if series_id is None:
+            return np.empty(0, dtype=np.float64)
+        rows = self.connection.execute(
+            "SELECT t FROM samples WHERE series_id = ? ORDER BY t LIMIT ?", (series_id, count)
+        ).fetchall()
+        return np.array([t for (t,) in rows], dtype=np.float64)
+
+    def bucket_extremes(
+        self,
+        key: SeriesKey,
+        origin: float,
+        bucket_s: float,
+        t0: float | None = None,
+        t1: float | None = None,
+    ) -> np.ndarray:
+        """Per bucket of ``bucket_s`` seconds counted from ``origin``, in time order, one row
+        ``(first t, last t, min v, max v)`` of ``key``'s samples in ``[t0, t1]`` (an array of
+        shape (n, 4); a bucket of only gaps has NaN extremes; empty buckets are absent).
+        SQLite aggregates, so only the summary crosses into Python."""
+        series_id = self._ids().get(key)
+        if series_id is None:
+            return np.empty((0, 4), dtype=np.float64)
+        where, params = _time_clause(t0, t1)
+        rows = self.connection.execute(
+            "SELECT min(t), max(t), min(v), max(v) FROM samples"
+            f" WHERE series_id = ? AND {where} GROUP BY CAST((t - ?) / ? AS INTEGER) ORDER BY 1",
+            [series_id, *params, float(origin), float(bucket_s)],
+        ).fetchall()
+        if not rows:
+            return np.empty((0, 4), dtype=np.float64)
+        return np.array(rows, dtype=np.float64)  # None -> nan
+
+    def log_times(self) -> np.ndarray:
+        """The time of every log entry, ascending (an index for paging through logs)."""
+        rows = self.connection.execute("SELECT t FROM logs ORDER BY t").fetchall()
+        return np.array([t for (t,) in rows], dtype=np.float64)
+
     def logs(self, t0: float | None = None, t1: float | None = None) -> list[LogEntry]:
         """Log entries with ``t0 <= t <= t1`` in time order."""
         where, params = _time_clause(t0, t1)

@@ -60,7 +60,11 @@ class SourceRunner:
             if self._stop.is_set():
                 break
             self.deliver(batch)
-            failed = batch.status is not None and batch.status.state in ("error", "unauthorized")
+            failed = batch.status is not None and batch.status.state in (
+                "error",
+                "unauthorized",
+                "quota",
+            )
             failures = failures + 1 if failed else 0
             delay = self.source.interval_s
             if failures:

@@ -14,12 +14,13 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from console.resource_state import ResourceState
 from console.timeline import TimelineEntry
 
 SeriesKey = tuple[str, str]
 """``(service_id, metric)``: the name of one series in the store."""
 
-SourceState = Literal["starting", "ok", "error", "unauthorized", "stopped"]
+SourceState = Literal["starting", "ok", "error", "unauthorized", "quota", "stopped"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class Batch:
     logs: list[LogEntry] = field(default_factory=list)
     status: SourceStatus | None = None
     timeline: list[TimelineEntry] = field(default_factory=list)
+    #: The newest state of cloud resources by service id (revisions, traffic, connector limits).
+    resources: dict[str, ResourceState] = field(default_factory=dict)
 
     def add(self, key: SeriesKey, timestamps: np.ndarray, values: np.ndarray) -> None:
         """Add samples for ``key``, appending to any already in this batch."""
@@ -76,8 +79,10 @@ class Batch:
         return sum(len(ts) for ts, _ in self.samples.values())
 
     def is_empty(self) -> bool:
-        """True when the batch carries no samples, logs, timeline entries or status."""
-        return not (self.samples or self.logs or self.timeline) and self.status is None
+        """True when the batch carries no samples, logs, timeline entries, resources or status."""
+        return not (self.samples or self.logs or self.timeline or self.resources) and (
+            self.status is None
+        )
 
 
 class Source(Protocol):

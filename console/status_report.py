@@ -11,8 +11,10 @@ from typing import Any
 
 from console.health import MetricFinding
 from console.metrics import METRICS_BY_KIND
+from console.resource_state import resource_as_dict
 from console.session import Session
 from console.units import format_value
+from console.workflow import format_workflow_text, workflow_status
 from console.workspace import Workspace
 
 _WORDS = {"ok": "ok", "degraded": "DEGRADED", "failing": "FAILING", "unknown": "no data"}
@@ -84,6 +86,10 @@ def build_status(session: Session) -> dict[str, Any]:
             name: {"state": status.state, "message": status.message}
             for name, status in session.source_statuses.items()
         },
+        # revisions, traffic split and instance limits (console.resource_state), when reported
+        "resources": {sid: resource_as_dict(state) for sid, state in session.resources.items()},
+        # recovery criteria, escalation timers and probes (console.workflow), when attached
+        **workflow_status(session),
     }
 
 
@@ -132,4 +138,10 @@ def format_status_text(status: dict[str, Any]) -> str:
         for name, s in status["sources"].items()
     )
     lines.append(f"Sources: {sources}")
+    if status.get("resources"):
+        lines += ["", "Resources:"]
+        lines += [f"  {sid:<12}{r['summary']}" for sid, r in status["resources"].items()]
+    workflow_lines = format_workflow_text(status)
+    if workflow_lines:
+        lines += ["", *workflow_lines]
     return "\n".join(lines)

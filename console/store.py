@@ -187,6 +187,15 @@ class SeriesStore:
             return peak_downsample(t, v, max_points)
         return t, v
 
+    def data_span(self, key: SeriesKey, t0: float, t1: float) -> tuple[float, float] | None:
+        """The first and last sample time of ``key`` within ``[t0, t1]``, or None (lets a
+        reader size its point budget before asking for a downsampled window)."""
+        ring = self._rings.get(key)
+        if ring is None:
+            return None
+        t, _ = ring.window(t0, t1)
+        return (float(t[0]), float(t[-1])) if t.size else None
+
     def version(self, key: SeriesKey) -> int:
         """A counter that changes whenever ``key`` receives samples (0 before any)."""
         ring = self._rings.get(key)

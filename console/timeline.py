@@ -5,8 +5,9 @@ the session's ``drain`` appends them to ``Session.timeline`` and hands them to s
 flight recorder stores them, views show them). The session itself adds the health transitions
 computed here by ``health_change_entries``.
 
-Known kinds: ``recording``, ``status_change``, ``golden_path``, ``source``, ``action``, ``note``;
-later work adds its own (criteria, timers). ``fields`` holds structured, JSON-serialisable details
+Known kinds: ``recording``, ``status_change``, ``golden_path``, ``source``, ``action``, ``note``
+and ``note_edit`` (``console.notes``), ``probe``, ``criterion``, ``recovery`` and ``timer`` (the
+incident workflow, docs/workflow.md). ``fields`` holds structured, JSON-serialisable details
 (an action's audit fields: who, what, before/after, result).
 """
 

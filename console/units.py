@@ -36,3 +36,10 @@ def format_value(value: float, unit: Unit) -> str:
     if float(value).is_integer():
         return f"{value:.0f}"
     return f"{value:.1f}"
+
+
+def format_clock(t: float, *, seconds: bool = True) -> str:
+    """``t`` (seconds since the epoch) as local wall-clock time: ``03:12:40`` (or ``03:12``)."""
+    import time
+
+    return time.strftime("%H:%M:%S" if seconds else "%H:%M", time.localtime(t))

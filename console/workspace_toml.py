@@ -31,9 +31,16 @@ from typing import NoReturn
 from console.durations import parse_duration
 from console.metrics import METRICS_BY_KIND, SERVICE_KINDS, MetricSpec, ServiceKind, Unit
 from console.workspace import (
+    GOLDEN_PATH_EVENTS,
+    PROBE_KINDS,
+    Comparison,
+    CriterionSpec,
     Environment,
+    EscalationSpec,
+    GcpSettings,
     GoldenPathStep,
     Incident,
+    ProbeSpec,
     Service,
     SimulationSettings,
     Threshold,
@@ -47,9 +54,31 @@ ENVIRONMENTS: tuple[Environment, ...] = ("staging", "production")
 #: The longest simulated history a demo workspace may ask for.
 MAX_HISTORY_S = 24 * 3600.0
 
+#: Keys of ``[[probes]]`` that belong to one kind of probe only.
+HTTP_PROBE_KEYS = ("url", "method", "expect_status", "headers")
+GOLDEN_PATH_PROBE_KEYS = (
+    "login_url",
+    "username",
+    "password",
+    "token_field",
+    "websocket_url",
+    "message",
+    "events",
+)
+
 #: The keys each table accepts ("" is the top level; "thresholds" is each metric's table).
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
-    "": ("incident", "simulation", "services", "golden_path", "thresholds"),
+    "": (
+        "incident",
+        "simulation",
+        "services",
+        "golden_path",
+        "thresholds",
+        "probes",
+        "criteria",
+        "escalation",
+        "gcp",
+    ),
     "incident": (
         "title",
         "environment",
@@ -60,10 +89,25 @@ KNOWN_KEYS: dict[str, tuple[str, ...]] = {
         "read_only",
     ),
     "simulation": ("seed", "history"),
+    "gcp": ("project", "region", "credentials", "poll_interval", "backfill", "endpoints"),
+    "gcp.endpoints": ("monitoring", "logging", "run", "vpcaccess"),
     "services": ("id", "name", "kind", "resource", "depends_on", "thresholds"),
     "golden_path": ("steps",),
     "golden_path.steps": ("service", "label"),
     "thresholds": ("degraded", "failing"),
+    "probes": (
+        "id",
+        "name",
+        "kind",
+        "service",
+        "interval",
+        "timeout",
+        "ca_file",
+        *HTTP_PROBE_KEYS,
+        *GOLDEN_PATH_PROBE_KEYS,
+    ),
+    "criteria": ("id", "title", "series", "probe", "services", "require", "sustain"),
+    "escalation": ("id", "title", "after", "detail", "started_by", "unless", "snooze"),
 }
 
 _SLUG = re.compile(r"[a-z][a-z0-9_-]*")
@@ -190,6 +234,13 @@ def summarize(workspace: Workspace) -> str:
         thresholds,
         "demo simulation" if workspace.is_demo else "live data",
     ]
+    for count, singular, plural in (
+        (len(workspace.probes), "probe", None),
+        (len(workspace.criteria), "recovery criterion", "recovery criteria"),
+        (len(workspace.escalations), "escalation timer", None),
+    ):
+        if count:
+            parts.append(_plural(count, singular, plural))
     if incident.read_only:
         parts.append("read-only")
     return f'ok: "{title}" ({context}): ' + ", ".join(parts)
@@ -586,6 +637,10 @@ class _Checker:
             thresholds = self.thresholds(data["thresholds"], ("thresholds",), None)
         services, names = self.services(data)
         golden_path = self.golden_path(data, names)
+        probes, criteria, escalations = check_workflow_tables(
+            self, data, services, names, thresholds, demo=simulation is not None
+        )
+        gcp = check_gcp_table(self, data, incident)
         if self.problems or incident is None:
             return None
         return Workspace(
@@ -595,6 +650,10 @@ class _Checker:
             thresholds=thresholds,
             simulation=simulation,
             path=path,
+            probes=probes,
+            criteria=criteria,
+            escalations=escalations,
+            gcp=gcp,
         )
 
     def incident(self, data: dict) -> Incident | None:
@@ -1243,3 +1302,829 @@ class _Locator:
 
 def _is_prefix(prefix: Key, path: Key) -> bool:
     return len(prefix) <= len(path) and path[: len(prefix)] == prefix
+
+
+# --- the incident workflow: probes, recovery criteria, escalation timers ------------------------
+# docs/workflow.md explains what these tables do; docs/workspace.md lists their keys.
+
+#: How a timer may start: from the console by hand, when the session opens, or by an action.
+TIMER_STARTS = ("hand", "open", "ScaleConnector", "ScaleService", "RouteTraffic")
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+#: Limits of a probe's interval and timeout, and of sustain periods and timers (seconds).
+PROBE_INTERVAL_RANGE = (1.0, 24 * 3600.0)
+PROBE_TIMEOUT_RANGE = (0.1, 600.0)
+MAX_SUSTAIN_S = 24 * 3600.0
+MAX_TIMER_S = 7 * 24 * 3600.0
+#: Header names whose values are credentials: they must be keyring references.
+_SECRET_HEADER = re.compile(r"authori[sz]ation|cookie|token|secret|api[-_]?key|password", re.I)
+_REQUIRE = re.compile(r"\s*(<=|>=|<|>|=<|=>|==|=)\s*(.*?)\s*")
+_KEYRING_EXAMPLE = '"keyring:golden-path-user"'
+
+
+def check_workflow_tables(
+    checker: _Checker,
+    data: dict,
+    services: dict[str, Service],
+    names: dict[str, str],
+    thresholds: dict[str, Threshold],
+    *,
+    demo: bool,
+) -> tuple[tuple[ProbeSpec, ...], tuple[CriterionSpec, ...], tuple[EscalationSpec, ...]]:
+    """Validate ``[[probes]]``, ``[[criteria]]`` and ``[[escalation]]`` (each optional)."""
+    probes = _check_probes(checker, data.get("probes"), names, demo=demo)
+    criteria = _check_criteria(
+        checker, data.get("criteria"), services, names, thresholds, probes, data.get("probes")
+    )
+    escalations = _check_escalations(checker, data.get("escalation"), criteria)
+    return probes, criteria, escalations
+
+
+def _entries(checker: _Checker, raw: object, table: str, what: str) -> list[tuple[int, dict]]:
+    """The tables of an optional ``[[table]]`` array, each with its index."""
+    if raw is None:
+        return []
+    path: Key = (table,)
+    if isinstance(raw, dict):
+        checker.problem(path, f"must be an array of tables: write each {what} under [[{table}]]")
+        return []
+    if not isinstance(raw, list):
+        checker.problem(path, f"must be an array of [[{table}]] tables, not {_describe(raw)}")
+        return []
+    result = []
+    for index, entry in enumerate(raw):
+        table_value = checker.table(entry, (table, index), f" (a [[{table}]] entry)")
+        if table_value is not None:
+            checker.unknown_keys(table_value, (table, index), KNOWN_KEYS[table])
+            result.append((index, table_value))
+    return result
+
+
+def _workflow_id(
+    checker: _Checker,
+    table: dict,
+    path: Key,
+    seen: dict[str, int],
+    what: str,
+    taken: Mapping[str, str] | None = None,
+) -> str | None:
+    value = checker.string(table, "id", path, required=True)
+    if value is None:
+        return None
+    key = (*path, "id")
+    if not _SLUG.fullmatch(value):
+        slug = re.sub(r"[^a-z0-9_-]+", "-", value.strip().lower()).strip("-")
+        checker.problem(
+            key,
+            f"{_quote(value)} is not a valid id: use lowercase letters, digits, '-' and '_', "
+            "starting with a letter",
+            slug if _SLUG.fullmatch(slug) else None,
+        )
+        return None
+    if value in seen:
+        checker.problem(key, f"duplicate {what} id {_quote(value)} (already [{seen[value]}])")
+        return None
+    if taken is not None and value in taken:
+        checker.problem(
+            key,
+            f"{_quote(value)} is already a service id: a probe's series are named by its id, "
+            "so give the probe its own (e.g. "
+            f"{_quote(value + '-probe')})",
+        )
+        return None
+    seen[value] = path[1] if isinstance(path[1], int) else 0
+    return value
+
+
+def _workflow_duration(
+    checker: _Checker,
+    table: dict,
+    key: str,
+    path: Key,
+    *,
+    default: float | None,
+    low: float,
+    high: float,
+    example: str,
+) -> float | None:
+    """A duration key ("30s", "2h" or a number of seconds) within ``[low, high]``."""
+    if key not in table:
+        if default is None:
+            checker.problem((*path, key), f"required key is missing (a duration such as {example})")
+        return default
+    raw = table[key]
+    if isinstance(raw, str):
+        try:
+            seconds = parse_duration(raw)
+        except ValueError as error:
+            checker.problem((*path, key), str(error))
+            return None
+    elif _is_number(raw):
+        seconds = _to_float(raw)
+    else:
+        checker.problem((*path, key), f"must be a duration such as {example}, not {_describe(raw)}")
+        return None
+    if not low <= seconds <= high:
+        from console.durations import format_duration
+
+        lowest = f"{low * 1000:g} ms" if low < 1 else format_duration(low)
+        checker.problem(
+            (*path, key),
+            f"{_show(raw)} is out of range: from {lowest} to {format_duration(high)}",
+        )
+        return None
+    return seconds
+
+
+def _url(
+    checker: _Checker, table: dict, key: str, path: Key, schemes: tuple[str, ...]
+) -> str | None:
+    from urllib.parse import urlsplit
+
+    value = checker.string(table, key, path, required=True)
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as error:
+        checker.problem((*path, key), f"{_quote(value)} is not a valid URL: {error}")
+        return None
+    wanted = " or ".join(f"{scheme}://" for scheme in schemes)
+    if parts.scheme.lower() not in schemes:
+        shown = f"{parts.scheme}://" if parts.scheme else "no scheme"
+        suggestion = None
+        if not parts.scheme and value.strip():
+            suggestion = f"{schemes[-1]}://{value.strip()}"
+        checker.problem(
+            (*path, key), f"{_quote(value)} has {shown}: {key} must start with {wanted}", suggestion
+        )
+        return None
+    if not parts.hostname:
+        checker.problem((*path, key), f"{_quote(value)} names no host")
+        return None
+    return value.strip()
+
+
+def _keyring_reference(checker: _Checker, value: str, path: Key, what: str) -> bool:
+    from console.keyring_secrets import is_reference, reference_name
+
+    if not is_reference(value):
+        checker.problem(
+            path,
+            f"{what} must be a keyring reference such as {_KEYRING_EXAMPLE}, never the secret "
+            "itself: store it with `keyring set incident-console NAME`",
+        )
+        return False
+    try:
+        reference_name(value)
+    except ValueError as error:
+        checker.problem(path, f"{_quote(value)} is {error}")
+        return False
+    return True
+
+
+def _check_probes(
+    checker: _Checker, raw: object, names: dict[str, str], *, demo: bool
+) -> tuple[ProbeSpec, ...]:
+    probes: list[ProbeSpec] = []
+    seen: dict[str, int] = {}
+    for index, table in _entries(checker, raw, "probes", "probe"):
+        path: Key = ("probes", index)
+        before = len(checker.problems)
+        probe_id = _workflow_id(checker, table, path, seen, "probe", names)
+        kind = checker.choice(table, "kind", path, PROBE_KINDS, what="probe kind", required=True)
+        name = checker.string(table, "name", path, default=probe_id)
+        service = checker.string(table, "service", path)
+        if service is not None and service not in names:
+            suggestion = _suggest(service, names)
+            checker.problem(
+                (*path, "service"),
+                f"unknown service {_quote(service)}" + ("" if suggestion else _service_list(names)),
+                suggestion,
+            )
+        golden = kind == "golden_path"
+        interval = _workflow_duration(
+            checker,
+            table,
+            "interval",
+            path,
+            default=30.0,
+            low=PROBE_INTERVAL_RANGE[0],
+            high=PROBE_INTERVAL_RANGE[1],
+            example='"30s"',
+        )
+        timeout = _workflow_duration(
+            checker,
+            table,
+            "timeout",
+            path,
+            default=30.0 if golden else 10.0,
+            low=PROBE_TIMEOUT_RANGE[0],
+            high=PROBE_TIMEOUT_RANGE[1],
+            example='"10s"',
+        )
+        ca_file = checker.string(table, "ca_file", path, default="")
+        if kind is None:
+            continue
+        foreign = GOLDEN_PATH_PROBE_KEYS if kind == "http" else HTTP_PROBE_KEYS
+        for key in foreign:
+            if key in table:
+                checker.problem((*path, key), f'only for kind = "{_other_kind(kind)}" probes')
+        fields: dict[str, object] = {}
+        if kind == "http":
+            fields["url"] = _url(checker, table, "url", path, ("http", "https"))
+            method = checker.string(table, "method", path, default="GET")
+            if method is not None and method.upper() not in HTTP_METHODS:
+                checker.problem(
+                    (*path, "method"),
+                    f"unknown HTTP method {_quote(method)}; use one of {', '.join(HTTP_METHODS)}",
+                    _suggest(method.upper(), HTTP_METHODS),
+                )
+            fields["method"] = (method or "GET").upper()
+            fields["expect_status"] = _expect_status(checker, table, path)
+            fields["headers"] = _headers(checker, table, path)
+            if demo and service is None:
+                checker.problem(
+                    (*path, "service"),
+                    "required in a demo workspace: the simulated service that answers this probe",
+                )
+        else:
+            fields["login_url"] = _url(checker, table, "login_url", path, ("http", "https"))
+            fields["websocket_url"] = _url(checker, table, "websocket_url", path, ("ws", "wss"))
+            fields["username"] = checker.string(table, "username", path, default="")
+            password = checker.string(table, "password", path, default="")
+            if password and _keyring_reference(
+                checker, password, (*path, "password"), "the password"
+            ):
+                fields["password"] = password.strip()
+            fields["token_field"] = checker.string(
+                table, "token_field", path, default="access_token"
+            )
+            message = checker.string(table, "message", path)
+            if message is not None:
+                fields["message"] = message
+            fields["events"] = _events(checker, table, path)
+        if len(checker.problems) > before or probe_id is None or None in fields.values():
+            continue
+        probes.append(
+            ProbeSpec(
+                id=probe_id,
+                name=name or probe_id,
+                kind=kind,
+                interval_s=interval,  # type: ignore[arg-type]
+                timeout_s=timeout,  # type: ignore[arg-type]
+                service=service,
+                ca_file=ca_file or "",
+                **fields,  # type: ignore[arg-type]
+            )
+        )
+    return tuple(probes)
+
+
+def _other_kind(kind: str) -> str:
+    return "golden_path" if kind == "http" else "http"
+
+
+def _expect_status(checker: _Checker, table: dict, path: Key) -> int | None:
+    value = table.get("expect_status", 200)
+    if isinstance(value, bool) or not isinstance(value, int):
+        checker.problem(
+            (*path, "expect_status"),
+            f"must be an HTTP status code such as 200, not {_describe(value)}",
+        )
+        return None
+    if not 100 <= value <= 599:
+        checker.problem((*path, "expect_status"), f"{_show(value)} is not an HTTP status (100–599)")
+        return None
+    return value
+
+
+def _headers(checker: _Checker, table: dict, path: Key) -> dict[str, str] | None:
+    raw = table.get("headers", {})
+    hpath = (*path, "headers")
+    if not isinstance(raw, dict):
+        checker.problem(
+            hpath, f'must be a table such as {{ Accept = "text/html" }}, not {_describe(raw)}'
+        )
+        return None
+    headers: dict[str, str] = {}
+    good = True
+    for name, value in raw.items():
+        if not isinstance(value, str):
+            checker.problem((*hpath, name), f"must be a string, not {_describe(value)}")
+            good = False
+        elif _SECRET_HEADER.search(name) or value.startswith("keyring:"):
+            good &= _keyring_reference(checker, value, (*hpath, name), f"header {name!r}")
+            headers[name] = value.strip()
+        else:
+            headers[name] = value
+    return headers if good else None
+
+
+def _events(checker: _Checker, table: dict, path: Key) -> tuple[str, ...] | None:
+    if "events" not in table:
+        return GOLDEN_PATH_EVENTS
+    raw = table["events"]
+    epath = (*path, "events")
+    if not isinstance(raw, list) or not raw:
+        checker.problem(
+            epath,
+            "must be a non-empty list of event names, e.g. "
+            + json.dumps(list(GOLDEN_PATH_EVENTS[:2])),
+        )
+        return None
+    events: list[str] = []
+    for j, item in enumerate(raw):
+        if not isinstance(item, str) or not item.strip():
+            checker.problem((*epath, j), f"must be an event name, not {_describe(item)}")
+            return None
+        if item in events:
+            checker.problem((*epath, j), f"{_quote(item)} is listed twice")
+            return None
+        events.append(item)
+    return tuple(events)
+
+
+def _check_criteria(
+    checker: _Checker,
+    raw: object,
+    services: dict[str, Service],
+    names: dict[str, str],
+    thresholds: dict[str, Threshold],
+    probes: tuple[ProbeSpec, ...],
+    data_probes: object,
+) -> tuple[CriterionSpec, ...]:
+    criteria: list[CriterionSpec] = []
+    seen: dict[str, int] = {}
+    probe_by_id = {probe.id: probe for probe in probes}
+    declared_probes = {
+        entry["id"]
+        for entry in (data_probes if isinstance(data_probes, list) else [])
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str)
+    }
+    for index, table in _entries(checker, raw, "criteria", "criterion"):
+        path: Key = ("criteria", index)
+        before = len(checker.problems)
+        criterion_id = _workflow_id(checker, table, path, seen, "criterion")
+        title = checker.string(table, "title", path, required=True)
+        sustain = _workflow_duration(
+            checker,
+            table,
+            "sustain",
+            path,
+            default=0.0,
+            low=0.0,
+            high=MAX_SUSTAIN_S,
+            example='"10m"',
+        )
+        rules = [key for key in ("series", "probe", "services") if key in table]
+        if len(rules) != 1:
+            message = (
+                'say what to measure: series = ["auth.latency_p95_ms"], probe = "golden-path" '
+                'or services = ["auth", "backend"]'
+                if not rules
+                else f"give only one of {', '.join(rules)} (one rule per criterion)"
+            )
+            checker.problem(path if not rules else (*path, rules[1]), message)
+            continue
+        rule = rules[0]
+        spec_fields: dict[str, object] = {}
+        if rule == "services":
+            spec_fields = _health_rule(checker, table, path, names)
+        elif rule == "probe":
+            spec_fields = _probe_rule(checker, table, path, probe_by_id, declared_probes)
+        else:
+            spec_fields = _series_rule(
+                checker, table, path, services, names, thresholds, probe_by_id, declared_probes
+            )
+        if len(checker.problems) > before or criterion_id is None or title is None:
+            continue
+        criteria.append(
+            CriterionSpec(id=criterion_id, title=title, sustain_s=sustain or 0.0, **spec_fields)  # type: ignore[arg-type]
+        )
+    return tuple(criteria)
+
+
+def _health_rule(checker: _Checker, table: dict, path: Key, names: dict[str, str]) -> dict:
+    ids = checker.service_ids(table, "services", path)
+    if ids is None:
+        return {}
+    if not ids:
+        checker.problem((*path, "services"), "list at least one service")
+        return {}
+    for j, sid in ids:
+        if sid not in names:
+            suggestion = _suggest(sid, names)
+            checker.problem(
+                (*path, "services", j),
+                f"unknown service {_quote(sid)}" + ("" if suggestion else _service_list(names)),
+                suggestion,
+            )
+    require = checker.string(table, "require", path, default="ok")
+    if require is None:
+        return {}
+    normalized = " ".join(require.lower().split())
+    if normalized not in ("ok", "not failing"):
+        checker.problem(
+            (*path, "require"),
+            f'a services rule requires "ok" (no degradation) or "not failing", '
+            f"not {_quote(require)}",
+            _suggest(normalized, ("ok", "not failing")),
+        )
+        return {}
+    return {"services": tuple(sid for _, sid in ids), "health": normalized, "require": normalized}
+
+
+def _probe_rule(
+    checker: _Checker,
+    table: dict,
+    path: Key,
+    probe_by_id: dict[str, ProbeSpec],
+    declared: set[str],
+) -> dict:
+    probe_id = checker.string(table, "probe", path)
+    if probe_id is None:
+        return {}
+    if "require" in table:
+        checker.problem(
+            (*path, "require"),
+            f'probe = {_quote(probe_id)} means "every run passes" and takes no require; for other '
+            f'rules use series = ["{probe_id}.probe_latency_ms"]',
+        )
+        return {}
+    if probe_id not in probe_by_id:
+        if probe_id not in declared:
+            choices = sorted(probe_by_id) or sorted(declared)
+            suggestion = _suggest(probe_id, choices)
+            listed = f"; the probes are {', '.join(choices)}" if choices and not suggestion else ""
+            checker.problem(
+                (*path, "probe"),
+                f"unknown probe {_quote(probe_id)}"
+                + (listed or ("" if suggestion else "; declare it under [[probes]]")),
+                suggestion,
+            )
+        return {}
+    return {
+        "series": ((probe_id, "probe_success"),),
+        "comparison": ">=",
+        "limits": (1.0,),
+        "require": "every run passes",
+    }
+
+
+def _series_rule(
+    checker: _Checker,
+    table: dict,
+    path: Key,
+    services: dict[str, Service],
+    names: dict[str, str],
+    thresholds: dict[str, Threshold],
+    probe_by_id: dict[str, ProbeSpec],
+    declared_probes: set[str],
+) -> dict:
+    raw = table["series"]
+    spath = (*path, "series")
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not items:
+        checker.problem(
+            spath, 'must be a list of "service.metric" names, e.g. ["auth.latency_p95_ms"]'
+        )
+        return {}
+    keys: list[tuple[str, str]] = []
+    specs: list[MetricSpec] = []
+    owners: list[Service | None] = []
+    broken = False
+    for j, item in enumerate(items):
+        ipath = spath if isinstance(raw, str) else (*spath, j)
+        if not isinstance(item, str):
+            checker.problem(ipath, f'must be a "service.metric" name, not {_describe(item)}')
+            broken = True
+            continue
+        owner, _, metric = item.strip().partition(".")
+        if owner in services or owner in probe_by_id:
+            available = (
+                services[owner].metrics() if owner in services else probe_by_id[owner].metrics()
+            )
+            what = (
+                f"service {_quote(owner)} ({services[owner].kind})"
+                if owner in services
+                else f"probe {_quote(owner)}"
+            )
+            if metric not in available:
+                checker.problem(
+                    ipath,
+                    f"{what} has no series {_quote(metric)}; it has " + ", ".join(available),
+                    f"{owner}.{s}" if (s := _suggest(metric, available)) else None,
+                )
+                broken = True
+                continue
+            keys.append((owner, metric))
+            specs.append(available[metric])
+            owners.append(services.get(owner))
+        elif owner in names or owner in declared_probes:
+            broken = True  # declared but invalid: its own problem is reported already
+        else:
+            choices = [*names, *probe_by_id]
+            suggestion = _suggest(owner, choices)
+            checker.problem(
+                ipath,
+                f"unknown series {_quote(item)}: no service or probe {_quote(owner)} "
+                '(write "service.metric", e.g. "auth.latency_p95_ms")',
+                f"{suggestion}.{metric}" if suggestion and metric else suggestion,
+            )
+            broken = True
+    require = checker.string(table, "require", path, required=True, hint=' (e.g. "< 2 s")')
+    if broken or require is None or not keys:
+        return {}
+    units = {spec.unit for spec in specs}
+    if len(units) > 1:
+        checker.problem(
+            spath,
+            "mixes units (" + ", ".join(sorted(units)) + "): one criterion compares "
+            "series of one unit; split it into several criteria",
+        )
+        return {}
+    rpath = (*path, "require")
+    match = _REQUIRE.fullmatch(require)
+    if match is None:
+        checker.problem(
+            rpath,
+            f'{_quote(require)} is not a comparison: write an operator and a value, e.g. "< 2 s", '
+            '">= 99%" or "< degraded" (below the metric\'s degraded threshold)',
+        )
+        return {}
+    op, value = match.group(1), match.group(2)
+    fixed = {"=<": "<=", "=>": ">="}.get(op)
+    if fixed or op in ("=", "=="):
+        checker.problem(
+            rpath,
+            f"use <, <=, > or >= (not {op!r}): equality of measured values is too brittle",
+            f"{fixed} {value}" if fixed else f">= {value}",
+        )
+        return {}
+    comparison: Comparison = op  # type: ignore[assignment]
+    limits: list[float] = []
+    if value.lower() in ("degraded", "failing"):
+        for key, owner in zip(keys, owners, strict=True):
+            threshold = None
+            if owner is not None:
+                threshold = owner.thresholds.get(key[1]) or (
+                    thresholds.get(key[1]) if key[1] in owner.metrics() else None
+                )
+            limit = None if threshold is None else getattr(threshold, value.lower())
+            if limit is None:
+                checker.problem(
+                    rpath,
+                    f"{key[0]}.{key[1]} has no {value.lower()} threshold to compare with; "
+                    "set one under [thresholds] or write a value",
+                )
+                return {}
+            limits.append(limit)
+    else:
+        spec = specs[0]
+        try:
+            if spec.unit == "count":
+                number = float(value)
+                if not math.isfinite(number) or number < 0:
+                    raise _BadValueError(f"{_quote(value)} must be a finite number, not negative")
+                limit = number
+            else:
+                limit = _threshold_value(value, spec)
+        except ValueError:
+            checker.problem(rpath, f"{_quote(value)} is not a number; {spec.name} counts")
+            return {}
+        except _BadValueError as bad:
+            checker.problem(
+                rpath, bad.message, f"{op} {bad.suggestion}" if bad.suggestion else None
+            )
+            return {}
+        limits = [limit] * len(keys)
+    impossible = _impossible(comparison, limits, specs, keys, probe_by_id)
+    if impossible:
+        checker.problem(rpath, f"{_quote(require)} can never be met: {impossible}")
+        return {}
+    return {
+        "series": tuple(keys),
+        "comparison": comparison,
+        "limits": tuple(limits),
+        "require": " ".join(require.split()),
+    }
+
+
+def _impossible(
+    comparison: str,
+    limits: list[float],
+    specs: list[MetricSpec],
+    keys: list[tuple[str, str]],
+    probe_by_id: dict[str, ProbeSpec],
+) -> str:
+    """Why a comparison can never hold (values are never negative, fractions never above 100%,
+    a probe never counts more events than it expects), or ""."""
+    for limit, spec, key in zip(limits, specs, keys, strict=True):
+        if comparison == "<" and limit <= 0:
+            return f"{spec.name} is never below 0"
+        ceiling = None
+        if spec.unit == "fraction":
+            ceiling = 1.0
+        elif spec.name == "probe_events" and key[0] in probe_by_id:
+            ceiling = float(len(probe_by_id[key[0]].events))
+        if ceiling is None:
+            continue
+        if (comparison == ">" and limit >= ceiling) or (comparison == ">=" and limit > ceiling):
+            shown = f"{ceiling * 100:g}%" if spec.unit == "fraction" else f"{ceiling:g}"
+            return f"{key[0]}.{key[1]} is never above {shown}"
+    return ""
+
+
+def _check_escalations(
+    checker: _Checker, raw: object, criteria: tuple[CriterionSpec, ...]
+) -> tuple[EscalationSpec, ...]:
+    timers: list[EscalationSpec] = []
+    seen: dict[str, int] = {}
+    criterion_ids = [c.id for c in criteria]
+    for index, table in _entries(checker, raw, "escalation", "escalation timer"):
+        path: Key = ("escalation", index)
+        before = len(checker.problems)
+        timer_id = _workflow_id(checker, table, path, seen, "escalation timer")
+        title = checker.string(table, "title", path, required=True)
+        detail = checker.string(table, "detail", path, default="", allow_empty=True)
+        after = _workflow_duration(
+            checker, table, "after", path, default=None, low=1.0, high=MAX_TIMER_S, example='"2h"'
+        )
+        snooze = _workflow_duration(
+            checker,
+            table,
+            "snooze",
+            path,
+            default=900.0,
+            low=1.0,
+            high=MAX_TIMER_S,
+            example='"15m"',
+        )
+        started_by = checker.choice(
+            table, "started_by", path, TIMER_STARTS, what="start", default="hand"
+        )
+        unless = checker.string(table, "unless", path)
+        if unless is not None and unless not in criterion_ids:
+            suggestion = _suggest(unless, criterion_ids)
+            listed = f"; the criteria are {', '.join(criterion_ids)}" if criterion_ids else ""
+            checker.problem(
+                (*path, "unless"),
+                f"unknown criterion {_quote(unless)}" + ("" if suggestion else listed),
+                suggestion,
+            )
+        if len(checker.problems) > before or None in (timer_id, title, after, started_by):
+            continue
+        timers.append(
+            EscalationSpec(
+                id=timer_id,  # type: ignore[arg-type]
+                title=title,  # type: ignore[arg-type]
+                after_s=after,  # type: ignore[arg-type]
+                detail=detail or "",
+                started_by=started_by,  # type: ignore[arg-type]
+                unless=unless,
+                snooze_s=snooze or 900.0,
+            )
+        )
+    return tuple(timers)
+
+
+def check_secrets(workspace: Workspace) -> list[ConfigProblem]:
+    """Problems with the keyring references of the workspace's probes: each must resolve.
+
+    ``check-config`` calls this; loading a workspace does not (a review laptop opens snapshots
+    without the secrets). Demo workspaces are skipped: the simulation answers their probes.
+    """
+    if workspace.is_demo or not workspace.probes:
+        return []
+    from console.keyring_secrets import SecretUnavailableError, resolve_reference
+
+    file = str(workspace.path) if workspace.path is not None else "<workspace>"
+    locator: _Locator | None = None
+    if workspace.path is not None:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            locator = _Locator(workspace.path.read_bytes().decode("utf-8-sig"))
+    problems: list[ConfigProblem] = []
+    for index, probe in enumerate(workspace.probes):
+        for key, reference in probe.secret_references().items():
+            try:
+                resolve_reference(reference)
+            except SecretUnavailableError as error:
+                path: Key = ("probes", index, *key.split("."))
+                line = locator.line_for(path) if locator is not None else None
+                problems.append(
+                    ConfigProblem(file, _render_key(path), line, f"secret missing: {error}")
+                )
+    return problems
+
+
+# --- [gcp]: live data from Google Cloud ----------------------------------------------------------
+# docs/google-cloud.md explains the sources; docs/workspace.md lists the keys.
+
+_GCP_PROJECT = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
+#: Monitoring polls: faster than 10 s is pointless (data is sampled every 60 s), slower than an
+#: hour leaves the charts empty.
+GCP_POLL_RANGE = (10.0, 3600.0)
+GCP_BACKFILL_RANGE = (0.0, 24 * 3600.0)
+
+
+def check_gcp_table(checker: _Checker, data: dict, incident: Incident | None) -> GcpSettings | None:
+    """Validate the optional ``[gcp]`` table into ``GcpSettings``."""
+    from console.gcp.clients import EndpointError, parse_endpoint
+
+    path: Key = ("gcp",)
+    if "gcp" not in data:
+        return None
+    table = checker.table(data["gcp"], path)
+    if table is None:
+        return None
+    checker.unknown_keys(table, path, KNOWN_KEYS["gcp"])
+    defaults = GcpSettings()
+    project = checker.string(table, "project", path, default="", allow_empty=True)
+    region = checker.string(table, "region", path, default="", allow_empty=True)
+    credentials = checker.string(table, "credentials", path, default="", allow_empty=True)
+    if project and not _GCP_PROJECT.fullmatch(project):
+        checker.problem(
+            (*path, "project"),
+            f"{_quote(project)} is not a Google Cloud project id (6–30 lowercase letters, digits "
+            "and hyphens, starting with a letter)",
+        )
+    effective_project = project or (incident.project if incident else "")
+    effective_region = region or (incident.region if incident else "")
+    if incident is not None and not effective_project:
+        checker.problem(
+            path, "no project: set project in [gcp] or in [incident] (the project id, not its name)"
+        )
+    if incident is not None and not effective_region:
+        checker.problem(
+            path, 'no region: set region in [gcp] or in [incident] (e.g. "us-central1")'
+        )
+    if credentials:
+        from console.keyring_secrets import is_reference, reference_name
+
+        if not is_reference(credentials):
+            checker.problem(
+                (*path, "credentials"),
+                'must name a key in the OS keyring, such as "keyring:gcp-credentials" (store one '
+                "with `incident-console credentials import KEY.json`), never the key itself",
+            )
+        else:
+            try:
+                reference_name(credentials)
+            except ValueError as error:
+                checker.problem((*path, "credentials"), f"{_quote(credentials)} is {error}")
+    poll = _workflow_duration(
+        checker,
+        table,
+        "poll_interval",
+        path,
+        default=defaults.poll_interval_s,
+        low=GCP_POLL_RANGE[0],
+        high=GCP_POLL_RANGE[1],
+        example='"60s"',
+    )
+    backfill = _workflow_duration(
+        checker,
+        table,
+        "backfill",
+        path,
+        default=defaults.backfill_s,
+        low=GCP_BACKFILL_RANGE[0],
+        high=GCP_BACKFILL_RANGE[1],
+        example='"1h"',
+    )
+    endpoints = {
+        "monitoring": defaults.monitoring_endpoint,
+        "logging": defaults.logging_endpoint,
+        "run": defaults.run_endpoint,
+        "vpcaccess": defaults.vpcaccess_endpoint,
+    }
+    if "endpoints" in table:
+        end_path: Key = (*path, "endpoints")
+        end_table = checker.table(table["endpoints"], end_path)
+        if end_table is not None:
+            checker.unknown_keys(end_table, end_path, KNOWN_KEYS["gcp.endpoints"])
+            for api in endpoints:
+                value = checker.string(end_table, api, end_path)
+                if value is None:
+                    continue
+                try:
+                    parse_endpoint(value)
+                except EndpointError as error:
+                    checker.problem((*end_path, api), str(error))
+                    continue
+                endpoints[api] = value.strip()
+    if None in (project, region, credentials, poll, backfill):
+        return None
+    assert poll is not None and backfill is not None
+    return GcpSettings(
+        project=project or "",
+        region=region or "",
+        credentials=credentials or "",
+        poll_interval_s=poll,
+        backfill_s=backfill,
+        monitoring_endpoint=endpoints["monitoring"],
+        logging_endpoint=endpoints["logging"],
+        run_endpoint=endpoints["run"],
+        vpcaccess_endpoint=endpoints["vpcaccess"],
+    )

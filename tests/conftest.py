@@ -1,17 +1,22 @@
 """Shared test set-up: Qt offscreen, crash tracebacks on, and the demo session as fixtures.
 
 ``QT_QPA_PLATFORM`` is set here, before any test module imports Qt, so every GUI test runs
-without a display. The demo session is deterministic: a virtual clock at a fixed time, the
-simulation polled synchronously, no worker threads; GUI fixtures drain it through a
-``SessionBridge`` in deterministic mode.
+without a display; ``INCIDENT_CONSOLE_DATA_DIR`` points at a fresh temporary folder, so no test
+autosaves into the user's data folder. The demo session is deterministic: a virtual clock at a
+fixed time, the simulation polled synchronously, no worker threads; GUI fixtures drain it
+through a ``SessionBridge`` in deterministic mode.
 """
 
 from __future__ import annotations
 
 import faulthandler
+import gc
 import os
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The window autosaves (the flight recorder): never into the user's data folder from a test.
+os.environ["INCIDENT_CONSOLE_DATA_DIR"] = tempfile.mkdtemp(prefix="incident-console-tests-")
 if not faulthandler.is_enabled():
     faulthandler.enable()
 
@@ -26,6 +31,10 @@ from console.session_factory import build_session
 from console.sources import Batch, SeriesKey, SourceStatus
 from console.workspace import Workspace
 from console.workspace_toml import demo_workspace_path, load_workspace
+from tests.keyring_fixtures import memory_keyring, secret_service, test_keyring
+
+#: Keyring fixtures for every test module (tests/keyring_fixtures.py).
+__all__ = ["memory_keyring", "secret_service", "test_keyring"]
 
 #: A fixed start for the virtual clock, so the seeded demo looks the same in every run.
 DEMO_START = 1_764_000_000.0
@@ -97,3 +106,16 @@ def scripted_session(demo_workspace: Workspace, demo_clock: VirtualClock) -> Ite
     session.drain()
     yield session
     session.stop()
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_after_each_test() -> Iterator[None]:
+    """Collect the test's garbage when it ends, not in the middle of the next test's events.
+
+    A closed ``ChartGrid`` left to the cyclic garbage collector can be collected while Qt
+    processes events; pyqtgraph's ``InfiniteLine.boundingRect`` then runs without its view box
+    and the process dies (segfault). Collecting here keeps the timing deterministic; the
+    lifetime problem itself belongs to the chart grid (see the GCP helper's report).
+    """
+    yield
+    gc.collect()

@@ -73,10 +73,14 @@ def test_first_poll_returns_the_history_of_every_canonical_metric(workspace: Wor
     assert set(batch.samples) == expected
     for key, (ts, vs) in batch.samples.items():
         assert ts.dtype == np.float64 and vs.dtype == np.float64, key
+        assert np.all(np.isfinite(vs)), key
+        if key[1] == "errors_5xx_per_min_logs":  # one count per whole minute, at its end
+            assert np.all(np.diff(ts) == 60.0) and np.all(ts % 60 == 0), key
+            assert len(ts) >= history // 60 - 1 and ts[-1] <= START, key
+            continue
         assert len(ts) == history, key
         assert ts[-1] == START  # floor(start)
         assert np.all(np.diff(ts) == 1.0), key
-        assert np.all(np.isfinite(vs)), key
     assert batch.status is not None
     assert (batch.status.name, batch.status.state, batch.status.message) == (
         "simulation",
@@ -622,5 +626,9 @@ def test_controls_from_another_thread_while_polling(workspace: Workspace) -> Non
     sim.route_traffic("backend", {NEW_REVISION: 100}, at=START + 300)
     worker.join(timeout=60)
     assert not worker.is_alive() and not errors
-    series = len(sim.poll(START + 601).samples)
-    assert sum(polled) == 600 * series
+    keys = sim.poll(START + 601).samples
+    per_minute = sum(1 for _, metric in keys if metric == "errors_5xx_per_min_logs")
+    per_second = len(keys) - per_minute
+    assert per_minute == 0  # no minute ended in that second
+    minute_series = sum(1 for s in workspace.services.values() if s.kind == "cloud_run")
+    assert sum(polled) == 600 * per_second + 10 * minute_series

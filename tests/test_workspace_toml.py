@@ -139,7 +139,8 @@ def test_summarize_the_demo() -> None:
     assert summary == (
         'ok: "Golden path blocked: VPC connector capacity exhausted" '
         "(staging, netra-staging/us-central1): 7 services, 7 dependencies, "
-        "golden path of 5 steps, 7 thresholds, demo simulation"
+        "golden path of 5 steps, 7 thresholds, demo simulation, 3 probes, 5 recovery criteria, "
+        "1 escalation timer"
     )
 
 

@@ -24,6 +24,13 @@ from console.session_factory import NoSourcesError, build_session
 from console.workspace import Workspace
 from console.workspace_toml import demo_workspace_path, load_workspace
 from ui.error_dialog import ask_to_open_demo
+from ui.flight_recording import (
+    AskUnfinished,
+    FlightRecording,
+    ask_about_unfinished,
+    offer_unfinished_recordings,
+    show_reopened_recordings,
+)
 from ui.main_window import MainWindow
 from ui.session_bridge import SessionBridge
 from ui.theme import APP_STYLESHEET
@@ -69,6 +76,7 @@ def _open_session(
     workspace: Workspace | None,
     config_error: str | None,
     ask: Callable[[str], bool],
+    read_only: bool = False,
 ) -> Session | None:
     """The session to show, or None when the workspace is unusable and the demo was declined."""
     if config_error is not None and not ask(config_error):
@@ -76,11 +84,12 @@ def _open_session(
     if workspace is None or config_error is not None:
         workspace = load_workspace(demo_workspace_path())
     try:
-        return build_session(workspace, SystemClock())
+        return build_session(workspace, SystemClock(), read_only=read_only)
     except NoSourcesError as exc:
         if not ask(str(exc)):
             return None
-        return build_session(load_workspace(demo_workspace_path()), SystemClock())
+        demo = load_workspace(demo_workspace_path())
+        return build_session(demo, SystemClock(), read_only=read_only)
 
 
 def run_gui(
@@ -88,12 +97,21 @@ def run_gui(
     *,
     config_error: str | None = None,
     ask_open_demo: Callable[[str], bool] = ask_to_open_demo,
+    autosave: bool = True,
+    ask_unfinished: AskUnfinished = ask_about_unfinished,
+    read_only: bool = False,
 ) -> int:
     """Show the console on ``workspace`` (the demo when None) until the window closes.
 
+    ``read_only`` (``--read-only``) builds the session without an action executor: the window
+    then offers nothing that changes the cloud.
+
     ``config_error`` is the text of a workspace that failed to load: it is shown in a dialog that
-    offers the demo instead (``ask_open_demo``, replaceable in tests). Returns the exit code:
-    the event loop's, or 2 when the workspace is unusable and the demo was declined.
+    offers the demo instead (``ask_open_demo``, replaceable in tests). With ``autosave`` the
+    flight recorder records the session into the autosave folder (``ui.flight_recording``), and
+    recordings a crashed run left unfinished are offered first (``ask_unfinished``; Reopen opens
+    a review window beside the live one). Returns the exit code: the event loop's, or 2 when the
+    workspace is unusable and the demo was declined.
     """
     if os.environ.get("QT_QPA_PLATFORM") is None and not _has_display():
         raise RuntimeError(
@@ -101,14 +119,20 @@ def run_gui(
             "`incident-console screenshot --output FILE.png` or `status` instead."
         )
     app = application()
-    session = _open_session(workspace, config_error, ask_open_demo)
+    session = _open_session(workspace, config_error, ask_open_demo, read_only)
     if session is None:
         return EXIT_BAD_INPUT
+    reopen = offer_unfinished_recordings(ask_unfinished) if autosave else []
     window, bridge = show_live_window(app, session)
+    recording = FlightRecording(window, session, enabled=autosave)  # before the sources start
+    reviews = show_reopened_recordings(app, reopen, window)
     try:
         return int(app.exec())
     finally:
         bridge.stop()
+        recording.stop()
+        for review in reviews:
+            review.close()
         window.deleteLater()
 
 

@@ -22,6 +22,8 @@ from console.durations import format_duration
 from console.health import GoldenPathStepHealth, HealthReport
 from console.session import Session, SessionUpdate
 from console.status_report import describe_finding
+from console.workspace import Workspace
+from ui.escalation_view import EscalationCountdown
 from ui.theme import (
     BLOCKED_EDGE,
     DEMO,
@@ -224,6 +226,9 @@ class IncidentBanner(QWidget):
         heading.addWidget(self.environment_label)
         heading.addWidget(self.demo_label)
         heading.addWidget(self.title_label, 1)
+        #: The next escalation decision's countdown (hidden while no timer runs).
+        self.escalation_countdown = EscalationCountdown(session)
+        heading.addWidget(self.escalation_countdown)
         heading.addWidget(self.elapsed_label)
         subheading = QHBoxLayout()
         subheading.addWidget(self.location_label, 1)
@@ -274,6 +279,7 @@ class IncidentBanner(QWidget):
         """Move the elapsed time and the wall clock to ``now`` (the session clock's time)."""
         started = incident_started_at(self.session, self.opened_at)
         self.elapsed_label.setText(f"incident for {format_duration(now - started)}")
+        self.escalation_countdown.set_now(now)
         stamp = datetime.fromtimestamp(now).astimezone()
         self.clock_label.setText(stamp.strftime("%H:%M:%S %Z  ·  %a %d %b"))
 
@@ -303,33 +309,45 @@ class IncidentBanner(QWidget):
         return ""
 
     def _show_verdict(self, health: HealthReport, names: dict[str, str]) -> None:
-        steps = health.golden_path
-        broken = next((s for s in steps if s.service == health.first_broken), None)
-        without_data = [s.label for s in steps if s.status in ("unknown", "stale")]
-        if broken is not None:
-            status = "failing"
-            text = f"✖ GOLDEN PATH BROKEN at {broken.label} ({names[broken.service]})"
-        elif all(s.status == "ok" for s in steps):
-            status, text = "ok", "✔ GOLDEN PATH WHOLE"
-        elif without_data:
-            status = "unknown"
-            text = "? GOLDEN PATH: no fresh data for " + ", ".join(without_data)
-        else:
-            status, text = "degraded", "▲ GOLDEN PATH DEGRADED"
+        status, text = golden_path_verdict(health, names)
         _show(self.verdict_label, text, STATUS_STYLES[status].fill, "13pt")
 
     def _show_root_cause(self, health: HealthReport, names: dict[str, str]) -> None:
-        root = health.root_cause
-        if root is None:
+        text = root_cause_text(self.session.workspace, health)
+        if text is None:
             _show(self.root_cause_label, "Root-cause candidate: none (no failing service)")
             return
-        failing = [f for f in health.services[root].findings if f.level == "failing"]
-        reasons = "; ".join(describe_finding(self.session.workspace, root, f) for f in failing)
-        text = f"◆ Root-cause candidate: {names[root]}" + (f" ({reasons})" if reasons else "")
-        others = [names[sid] for sid in health.root_cause_candidates[1:]]
-        if others:
-            text += "   · also failing on its own: " + ", ".join(others)
         _show(self.root_cause_label, text, ROOT_CAUSE, "13pt")
+
+
+def golden_path_verdict(health: HealthReport, names: dict[str, str]) -> tuple[str, str]:
+    """``(status, text)`` of the whole golden path: broken at a step, whole, without fresh data
+    or degraded. ``names`` maps service ids to display names. The banner and the wall show it."""
+    steps = health.golden_path
+    broken = next((s for s in steps if s.service == health.first_broken), None)
+    without_data = [s.label for s in steps if s.status in ("unknown", "stale")]
+    if broken is not None:
+        return "failing", f"✖ GOLDEN PATH BROKEN at {broken.label} ({names[broken.service]})"
+    if all(s.status == "ok" for s in steps):
+        return "ok", "✔ GOLDEN PATH WHOLE"
+    if without_data:
+        return "unknown", "? GOLDEN PATH: no fresh data for " + ", ".join(without_data)
+    return "degraded", "▲ GOLDEN PATH DEGRADED"
+
+
+def root_cause_text(workspace: Workspace, health: HealthReport) -> str | None:
+    """``◆ Root-cause candidate: VPC connector (saturation 100% ≥ 95%)``, or None without one."""
+    root = health.root_cause
+    if root is None:
+        return None
+    names = {sid: s.name for sid, s in workspace.services.items()}
+    failing = [f for f in health.services[root].findings if f.level == "failing"]
+    reasons = "; ".join(describe_finding(workspace, root, f) for f in failing)
+    text = f"◆ Root-cause candidate: {names[root]}" + (f" ({reasons})" if reasons else "")
+    others = [names[sid] for sid in health.root_cause_candidates[1:]]
+    if others:
+        text += "   · also failing on its own: " + ", ".join(others)
+    return text
 
 
 def _show(label: QLabel, text: str, colour: str = TEXT_DIM, size: str = "12pt") -> None:

@@ -43,10 +43,17 @@ was drawn, or when the visible range left the span it was fetched for (range swi
 Reads are ``store.window(..., max_points=2 × plot width)`` (peak-downsampled). Y ranges are set
 here with hysteresis (``console.chart_specs.next_y_top``), never by pyqtgraph's auto-range, so
 tick labels stay still. In live mode the X range moves in whole-pixel steps, not every frame.
+Drawing is lean too: a chart is a ``ChartPlot`` (value axis + view box, none of ``PlotItem``'s
+unused axes, menus and widgets), curves are bare ``PlotCurveItem``s (the data is already cut
+and downsampled here), value axes keep a pixmap cache (their ticks and grid lines are repainted
+under every curve update, but regenerated only when the Y range changes), fonts and font
+metrics are built once. ``benchmarks/bench_chart_grid.py`` measures it against plain pyqtgraph
+and ``tests/test_chart_grid_equivalence.py`` checks both draw the same data.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -58,6 +65,8 @@ from PySide6.QtCore import QEvent, QObject, QRectF, QSizeF, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetricsF, QHideEvent, QPainter, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
+    QGraphicsGridLayout,
+    QGraphicsItem,
     QGraphicsWidget,
     QLabel,
     QScrollArea,
@@ -100,6 +109,8 @@ ROW_SPACING = 8
 POINTS_PER_PIXEL = 2
 #: Plot width assumed before the layout has given plots a size (tests, first paint).
 FALLBACK_PLOT_WIDTH_PX = 300
+#: Opacity of the value axes' grid lines (0–255; pyqtgraph's ``showGrid(alpha=0.18)``).
+GRID_ALPHA = int(0.18 * 255)
 #: Opacity of curves whose newest point is older than the service's stale limit.
 STALE_CURVE_OPACITY = 0.4
 
@@ -107,11 +118,19 @@ _TITLE_FONT_PT = 9.5
 _SMALL_FONT_PT = 8.5
 
 
+@functools.cache
 def _font(point_size: float, bold: bool = False) -> QFont:
+    """A shared font (painters copy what they are given; nobody changes it)."""
     font = QFont()
     font.setPointSizeF(point_size)
     font.setBold(bold)
     return font
+
+
+@functools.cache
+def _metrics(point_size: float, bold: bool = False) -> QFontMetricsF:
+    """The metrics of ``_font(point_size, bold)``, built once (headers repaint every second)."""
+    return QFontMetricsF(_font(point_size, bold))
 
 
 def _clock_text(t: float, seconds: bool = False) -> str:
@@ -128,6 +147,10 @@ class UnitAxisItem(pg.AxisItem):
         super().__init__("left")
         self.unit = unit
         self.enableAutoSIPrefix(False)
+        # The axis (with its grid lines across the plot) repaints whenever a curve above it
+        # does; replaying its tick text costs ~0.4 ms a chart, blitting a cached pixmap ~0.
+        # pyqtgraph calls update() when the ticks change, which invalidates the cache.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         return axis_tick_labels(values, spacing, self.unit)
@@ -218,13 +241,13 @@ class ServiceHeaderItem(QGraphicsWidget):
         name_font = _font(11.5, bold=True)
         painter.setFont(name_font)
         painter.setPen(theme.qcolor(theme.TEXT))
-        metrics = QFontMetricsF(name_font)
+        metrics = _metrics(11.5, bold=True)
         name = metrics.elidedText(self.service.name, Qt.TextElideMode.ElideRight, width)
         painter.drawText(QRectF(x, y, width, metrics.height()), Qt.AlignmentFlag.AlignLeft, name)
         y += metrics.height() + 5
 
         pill_font = _font(9.5, bold=True)
-        pill_metrics = QFontMetricsF(pill_font)
+        pill_metrics = _metrics(9.5, bold=True)
         pill_text = f"{style.symbol} {style.word}"
         pill = QRectF(
             x, y, pill_metrics.horizontalAdvance(pill_text) + 14, pill_metrics.height() + 4
@@ -240,11 +263,11 @@ class ServiceHeaderItem(QGraphicsWidget):
         y = pill.bottom() + 6
 
         resource_font = _font(8.0)
-        resource_metrics = QFontMetricsF(resource_font)
+        resource_metrics = _metrics(8.0)
         resource_top = rect.bottom() - resource_metrics.height() - 6
 
         detail_font = _font(9.0)
-        detail_metrics = QFontMetricsF(detail_font)
+        detail_metrics = _metrics(9.0)
         painter.setFont(detail_font)
         painter.setPen(theme.qcolor(theme.TEXT))
         lines = [*self.detail_lines, self.blocked_text] if self.blocked_text else self.detail_lines
@@ -330,7 +353,7 @@ class ChartHeaderItem(QGraphicsWidget):
 
         # Age, right-aligned on the first line.
         small = _font(_SMALL_FONT_PT, bold=self.age_style is not None)
-        small_metrics = QFontMetricsF(small)
+        small_metrics = _metrics(_SMALL_FONT_PT, bold=self.age_style is not None)
         painter.setFont(small)
         age_width = small_metrics.horizontalAdvance(self.age_text) + 10
         age_rect = QRectF(right - age_width, rect.top() + 2, age_width, line_height - 3)
@@ -345,7 +368,7 @@ class ChartHeaderItem(QGraphicsWidget):
         # Title, with the alert symbol when a plotted metric breaches its threshold.
         title_font = _font(_TITLE_FONT_PT, bold=True)
         painter.setFont(title_font)
-        title_metrics = QFontMetricsF(title_font)
+        title_metrics = _metrics(_TITLE_FONT_PT, bold=True)
         x = x0
         if self.alert is not None:
             symbol, colour = self.alert
@@ -368,7 +391,7 @@ class ChartHeaderItem(QGraphicsWidget):
         # its value. When that does not fit, a colour swatch stands in for the label.
         label_font = _font(_SMALL_FONT_PT, bold=True)
         value_font = _font(_SMALL_FONT_PT, bold=True)
-        label_metrics, value_metrics = QFontMetricsF(label_font), QFontMetricsF(value_font)
+        label_metrics = value_metrics = _metrics(_SMALL_FONT_PT, bold=True)
         swatch, gap = 10.0, 10.0
 
         def marker_width(entry: LegendEntry, with_labels: bool) -> float:
@@ -408,6 +431,52 @@ class ChartHeaderItem(QGraphicsWidget):
             x += value_metrics.horizontalAdvance(entry.value) + gap
 
 
+class ChartPlot(pg.GraphicsWidget):
+    """A chart's plot: its value axis left of its view box, laid out as ``pg.PlotItem`` lays
+    them out (1 px margins, no spacing), and nothing else.
+
+    The charts here use none of the rest of a PlotItem (title, time axis, buttons, menus,
+    options widget); building those costs ~4 ms a chart at start-up and its hidden axes would
+    still relabel themselves on every range change. The subset of PlotItem's API the grid and
+    its extensions use is kept: ``getViewBox``, ``getAxis``, ``addItem``, ``removeItem``.
+    """
+
+    def __init__(self, view_box: pg.ViewBox, value_axis: pg.AxisItem) -> None:
+        super().__init__()
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.vb = view_box
+        layout = QGraphicsGridLayout()
+        layout.setContentsMargins(1, 1, 1, 1)
+        layout.setHorizontalSpacing(0)
+        layout.setVerticalSpacing(0)
+        self.setLayout(layout)
+        layout.addItem(view_box, 0, 1)
+        value_axis.linkToView(view_box)
+        layout.addItem(value_axis, 0, 0)
+        # As in PlotItem: above images at z=0, below items that draw over axes at z>=1.
+        value_axis.setZValue(0.5)
+        value_axis.setFlag(QGraphicsItem.GraphicsItemFlag.ItemNegativeZStacksBehindParent)
+        layout.setColumnStretchFactor(0, 1)
+        layout.setColumnStretchFactor(1, 100)
+        self.axes: dict[str, pg.AxisItem] = {"left": value_axis}
+
+    def getViewBox(self) -> pg.ViewBox:
+        """The view box the curves live in."""
+        return self.vb
+
+    def getAxis(self, name: str) -> pg.AxisItem:
+        """The axis called ``name`` (only ``"left"``: the time axis is the grid's)."""
+        return self.axes[name]
+
+    def addItem(self, item: QGraphicsItem, ignoreBounds: bool = False) -> None:  # noqa: N803
+        """Add ``item`` to the view box (``ignoreBounds``: not counted for auto-range)."""
+        self.vb.addItem(item, ignoreBounds=ignoreBounds)
+
+    def removeItem(self, item: QGraphicsItem) -> None:
+        """Remove ``item`` from the view box."""
+        self.vb.removeItem(item)
+
+
 class _Spacer(QGraphicsWidget):
     """An empty cell of fixed width (keeps the time axis under the plots' value axes)."""
 
@@ -428,7 +497,7 @@ class Curve:
     key: SeriesKey
     label: str
     colour: str
-    item: pg.PlotDataItem
+    item: pg.PlotCurveItem
     #: The store version last handed to ``setData`` (0: never, like an empty series).
     drawn_version: int = 0
     #: The point budget of the last read (``store.window(..., max_points)``).
@@ -454,7 +523,7 @@ class Chart:
         self,
         service: Service,
         spec: ChartSpec,
-        plot: pg.PlotItem,
+        plot: ChartPlot,
         header: ChartHeaderItem,
         column: int,
     ) -> None:
@@ -556,6 +625,8 @@ class ChartGrid(QWidget):
         self._range_s = DEFAULT_RANGE_S
         self._live = True
         self._pinned_cursor: float | None = None
+        #: The word before the visible range when not live (the review window says REVIEW).
+        self.paused_caption = "❚❚ PAUSED"
         self._hover_cursor: float | None = None
         self._age_second: int | None = None
         self._last_now: float | None = None
@@ -564,6 +635,8 @@ class ChartGrid(QWidget):
         self._charts_by_key: dict[SeriesKey, list[Chart]] = {}
         self._service_headers: dict[str, ServiceHeaderItem] = {}
         self._names = {sid: s.name for sid, s in session.workspace.services.items()}
+        #: Marks added with ``add_annotation``: ``(service_id, t, text, line)``.
+        self.annotations: list[tuple[str, float, str, pg.InfiniteLine]] = []
 
         self._plots = pg.GraphicsLayoutWidget()
         self._plots.setBackground(theme.BACKGROUND)
@@ -662,14 +735,12 @@ class ChartGrid(QWidget):
         value_axis = UnitAxisItem(spec.unit)
         value_axis.setWidth(VALUE_AXIS_WIDTH)
         _style_axis(value_axis)
-        plot = pg.PlotItem(viewBox=ChartViewBox(), axisItems={"left": value_axis})
-        plot.hideAxis("bottom")
-        plot.hideButtons()
-        plot.setMenuEnabled(False)
-        plot.showGrid(x=False, y=True, alpha=0.18)
-        plot.setMouseEnabled(x=True, y=False)
+        # No context menu: building pyqtgraph's ViewBox menu costs ~4 ms a chart at start-up.
+        plot = ChartPlot(ChartViewBox(enableMenu=False), value_axis)
+        value_axis.setGrid(GRID_ALPHA)
         plot.setMinimumHeight(60)
         view = plot.getViewBox()
+        view.setMouseEnabled(x=True, y=False)
         view.setBackgroundColor(theme.PANEL)
         view.disableAutoRange()
         view.setMenuEnabled(False)
@@ -680,11 +751,11 @@ class ChartGrid(QWidget):
         chart = Chart(service, spec, plot, header, column)
         floors = []
         for curve_spec, entry in zip(spec.curves, entries, strict=True):
-            item = pg.PlotDataItem(
-                pen=pg.mkPen(entry.colour, width=1),
-                antialias=False,
-                clipToView=True,
-                autoDownsample=False,
+            # A bare PlotCurveItem: the data is already cut to the fetched span and
+            # peak-downsampled here, so PlotDataItem's clip-to-view and downsampling layers
+            # would only add Python per setData. NaN samples break the line, as before.
+            item = pg.PlotCurveItem(
+                pen=pg.mkPen(entry.colour, width=1), antialias=False, connect="finite"
             )
             plot.addItem(item)
             key = (service.id, curve_spec.metric)
@@ -772,6 +843,39 @@ class ChartGrid(QWidget):
     def chart(self, service_id: str, title: str) -> Chart:
         """The chart titled ``title`` of ``service_id``."""
         return next(c for c in self.charts if c.service == service_id and c.title == title)
+
+    def add_annotation(
+        self,
+        service_id: str,
+        t: float,
+        text: str,
+        colour: str = theme.ACCENT,
+        height: float = 0.9,
+    ) -> None:
+        """Mark time ``t`` on every chart of ``service_id`` (an action, a note) with a dashed
+        vertical line; the row's first chart also shows ``text`` left of the line, ``height``
+        (0 bottom, 1 top) up the chart."""
+        labelled = False
+        for chart in self.charts:
+            if chart.service != service_id:
+                continue
+            line = pg.InfiniteLine(
+                pos=t,
+                angle=90,
+                movable=False,
+                pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine),
+                label=None if labelled else text.replace("{", "(").replace("}", ")"),
+                labelOpts={
+                    "position": height,
+                    "color": colour,
+                    "fill": (21, 25, 30, 210),
+                    "anchors": [(1, 0.5), (1, 0.5)],
+                },
+            )
+            line.setZValue(50)
+            chart.plot.addItem(line, ignoreBounds=True)
+            self.annotations.append((service_id, t, text, line))
+            labelled = True
 
     def on_session_update(self, update: SessionUpdate) -> None:
         """Take note of a drain: the next refresh redraws only the curves whose series changed
@@ -879,15 +983,17 @@ class ChartGrid(QWidget):
         points_per_second = POINTS_PER_PIXEL * self._plot_width_px() / width
         for curve in redraw:
             version = store.version(curve.key)
-            t, v = store.window(curve.key, span[0], span[1])
-            if t.size > 1:
+            extent = store.data_span(curve.key, span[0], span[1])
+            if extent is not None and extent[1] > extent[0]:
                 # Budget by the stretch that holds data, so the resolution stays ~2 points per
                 # pixel whether the span's future half is still empty or not.
-                curve.max_points = max(4, math.ceil(points_per_second * (t[-1] - t[0])))
+                curve.max_points = max(4, math.ceil(points_per_second * (extent[1] - extent[0])))
                 t, v = store.window(curve.key, span[0], span[1], curve.max_points)
+            else:
+                t, v = store.window(curve.key, span[0], span[1])
             if not t.flags.owndata:
                 # A view into the store's ring is overwritten once the ring wraps; the curve
-                # keeps its arrays for clip-to-view, so it gets its own (small) copy.
+                # keeps its arrays to repaint from, so it gets its own (small) copy.
                 t, v = t.copy(), v.copy()
             curve.item.setData(t, v)
             curve.t, curve.v, curve.drawn_version = t, v, version
@@ -929,7 +1035,10 @@ class ChartGrid(QWidget):
             else:
                 age = max(0.0, now - newest)
                 chart.age_s = age
-                stale = age > limits.get(chart.service, math.inf)
+                owner = self.session.workspace.services.get(chart.service)
+                specs = [metric_spec(owner.kind, m) for m in chart.spec.metrics] if owner else []
+                period = max((m.period_s for m in specs if m is not None), default=0.0)
+                stale = age > limits.get(chart.service, math.inf) + period
                 if stale:
                     chart.header.set_age(
                         f"{theme.STATUS_STYLES['stale'].symbol} STALE {format_duration(age)}",
@@ -1031,7 +1140,8 @@ class ChartGrid(QWidget):
         else:
             x0, x1 = self.x_range
             text = (
-                f"<b style='color:{theme.STATUS_STYLES['degraded'].fill}'>❚❚ PAUSED</b>&nbsp; "
+                f"<b style='color:{theme.STATUS_STYLES['degraded'].fill}'>"
+                f"{self.paused_caption}</b>&nbsp; "
                 f"{_clock_text(x0)} – {_clock_text(x1)}&nbsp;·&nbsp; drag to pan, "
                 "Ctrl+wheel to zoom"
             )

@@ -29,12 +29,16 @@ from PySide6.QtWidgets import (
 
 from console.durations import format_duration
 from console.session import Session, SessionUpdate
+from ui.actions_panel import install_actions
 from ui.banner import IncidentBanner
 from ui.chart_grid import RANGE_CHOICES_S, RANGE_LABELS, ChartGrid
 from ui.findings_list import FindingsList
+from ui.log_table import install_log_table
+from ui.resource_panel import install_resource_panel
 from ui.session_bridge import SessionBridge
 from ui.status_graph import StatusGraphView
 from ui.theme import STATUS_STYLES, TEXT_DIM
+from ui.workflow_views import install_workflow_views
 
 #: The shortcut keys of the chart ranges, in the order of ``RANGE_CHOICES_S``.
 RANGE_KEYS = ("1", "2", "3")
@@ -48,6 +52,7 @@ SOURCE_STATE_TEXT: dict[str, tuple[str, str]] = {
     "ok": ("✔", "ok"),
     "error": ("✖", "ERROR"),
     "unauthorized": ("✖", "NOT AUTHORIZED"),
+    "quota": ("◷", "QUOTA, backing off"),
     "stopped": ("■", "stopped"),
 }
 
@@ -142,6 +147,16 @@ class MainWindow(QMainWindow):
         self._show_live(self.chart_grid.is_live)
         self._show_sources()
         self._show_data_age()
+        #: The guarded actions: chart annotations, and the Actions panel (key A) unless the
+        #: session is read-only.
+        self.action_views = install_actions(self)
+        #: Recovery (C) and Timeline (T) panels, the note key N, notifications; None without a
+        #: workflow (``ui.workflow_views``).
+        self.workflow_views = install_workflow_views(self)
+        #: The live log table (L) and the traffic split and limits (R); a recording (a session
+        #: without sources) shows its own recorded logs instead.
+        self.log_table = install_log_table(self) if session.sources else None
+        self.resource_panel = install_resource_panel(self) if session.sources else None
 
     # -- actions and shortcuts ----------------------------------------------------------------
 
@@ -173,7 +188,12 @@ class MainWindow(QMainWindow):
         self.side_tabs.addTab(widget, title)
         if keys:
             action = self._action(title, keys, f"Show the {title} panel")
-            action.triggered.connect(lambda: self.side_tabs.setCurrentWidget(widget))
+            action.triggered.connect(lambda: self._show_panel(widget))
+
+    def _show_panel(self, widget: QWidget) -> None:
+        """Bring a side panel to the front and give it the keyboard focus."""
+        self.side_tabs.setCurrentWidget(widget)
+        widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def _build_actions(self) -> None:
         self._shortcut_actions: list[QAction] = []
@@ -279,7 +299,7 @@ class MainWindow(QMainWindow):
             text = f"{symbol} {name}: {word}"
             if status.message:
                 text += f" ({status.message})"
-            failing = failing or status.state in ("error", "unauthorized")
+            failing = failing or status.state in ("error", "unauthorized", "quota")
             parts.append(text)
         self.sources_label.setText("Sources  " + "   ".join(parts or ["none"]))
         colour = STATUS_STYLES["failing"].fill if failing else TEXT_DIM

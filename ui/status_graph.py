@@ -17,12 +17,14 @@ they show changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
+    QContextMenuEvent,
     QFont,
     QFontMetricsF,
     QPainter,
@@ -37,6 +39,7 @@ from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsScene,
     QGraphicsView,
+    QMenu,
     QStyleOptionGraphicsItem,
     QWidget,
 )
@@ -152,6 +155,69 @@ def _font(pixel_size: float, bold: bool = False) -> QFont:
     return font
 
 
+def status_outline(rect: QRectF, status: str, corner: float = 22.0) -> QPainterPath:
+    """The shape that says ``status`` around ``rect``: an octagon (failing), a box with a notched
+    corner (degraded), a plain box (stale) or a rounded box (the others).
+
+    ``corner`` is the octagon's cut; the notch and the rounding follow from it. The wall draws
+    its tiles with this too, so a status has one shape everywhere.
+    """
+    path = QPainterPath()
+    if status == "failing":
+        cut = corner
+        path.addPolygon(
+            QPolygonF(
+                [
+                    QPointF(rect.left() + cut, rect.top()),
+                    QPointF(rect.right() - cut, rect.top()),
+                    QPointF(rect.right(), rect.top() + cut),
+                    QPointF(rect.right(), rect.bottom() - cut),
+                    QPointF(rect.right() - cut, rect.bottom()),
+                    QPointF(rect.left() + cut, rect.bottom()),
+                    QPointF(rect.left(), rect.bottom() - cut),
+                    QPointF(rect.left(), rect.top() + cut),
+                ]
+            )
+        )
+        path.closeSubpath()
+    elif status == "degraded":
+        notch = corner * 28.0 / 22.0
+        path.addPolygon(
+            QPolygonF(
+                [
+                    rect.topLeft(),
+                    QPointF(rect.right() - notch, rect.top()),
+                    QPointF(rect.right(), rect.top() + notch),
+                    rect.bottomRight(),
+                    rect.bottomLeft(),
+                ]
+            )
+        )
+        path.closeSubpath()
+    elif status == "stale":
+        path.addRect(rect)
+    else:
+        radius = corner * 14.0 / 22.0
+        path.addRoundedRect(rect, radius, radius)
+    return path
+
+
+def status_pen(status: str, scale: float = 1.0) -> QPen:
+    """The border that says ``status``: thick for failing, dashed for blocked, dotted without
+    fresh data; ``scale`` multiplies the widths (the wall's larger tiles)."""
+    if status == "failing":
+        return QPen(qcolor(TEXT), 6 * scale)
+    if status == "blocked":
+        pen = QPen(qcolor(TEXT), 3 * scale, Qt.PenStyle.DashLine)
+        pen.setDashPattern([4, 3])
+        return pen
+    if status in ("unknown", "stale"):
+        return QPen(qcolor(TEXT_DIM), 2 * scale, Qt.PenStyle.DotLine)
+    if status == "degraded":
+        return QPen(qcolor(TEXT), 3 * scale)
+    return QPen(qcolor(TEXT, 110), 1.5 * scale)
+
+
 class ServiceNodeItem(QGraphicsItem):
     """One service: a box whose outline shape, fill and words say its status."""
 
@@ -202,62 +268,13 @@ class ServiceNodeItem(QGraphicsItem):
 
     def outline_path(self) -> QPainterPath:
         """The status's shape: rounded box, notched box, octagon or plain box."""
-        rect = self.body_rect()
-        path = QPainterPath()
-        status = self.look.status
-        if status == "failing":
-            cut = 22.0
-            path.addPolygon(
-                QPolygonF(
-                    [
-                        QPointF(rect.left() + cut, rect.top()),
-                        QPointF(rect.right() - cut, rect.top()),
-                        QPointF(rect.right(), rect.top() + cut),
-                        QPointF(rect.right(), rect.bottom() - cut),
-                        QPointF(rect.right() - cut, rect.bottom()),
-                        QPointF(rect.left() + cut, rect.bottom()),
-                        QPointF(rect.left(), rect.bottom() - cut),
-                        QPointF(rect.left(), rect.top() + cut),
-                    ]
-                )
-            )
-            path.closeSubpath()
-        elif status == "degraded":
-            notch = 28.0
-            path.addPolygon(
-                QPolygonF(
-                    [
-                        rect.topLeft(),
-                        QPointF(rect.right() - notch, rect.top()),
-                        QPointF(rect.right(), rect.top() + notch),
-                        rect.bottomRight(),
-                        rect.bottomLeft(),
-                    ]
-                )
-            )
-            path.closeSubpath()
-        elif status == "stale":
-            path.addRect(rect)
-        else:
-            path.addRoundedRect(rect, 14, 14)
-        return path
+        return status_outline(self.body_rect(), self.look.status)
 
     # -- painting -------------------------------------------------------------------------------
 
     def outline_pen(self) -> QPen:
         """The border: thick for failing, dashed for blocked, dotted without fresh data."""
-        status = self.look.status
-        if status == "failing":
-            return QPen(qcolor(TEXT), 6)
-        if status == "blocked":
-            pen = QPen(qcolor(TEXT), 3, Qt.PenStyle.DashLine)
-            pen.setDashPattern([4, 3])
-            return pen
-        if status in ("unknown", "stale"):
-            return QPen(qcolor(TEXT_DIM), 2, Qt.PenStyle.DotLine)
-        if status == "degraded":
-            return QPen(qcolor(TEXT), 3)
-        return QPen(qcolor(TEXT, 110), 1.5)
+        return status_pen(self.look.status)
 
     def paint(
         self,
@@ -401,6 +418,10 @@ class DependencyEdgeItem(QGraphicsItem):
 class StatusGraphView(QGraphicsView):
     """The services and their dependencies, coloured, shaped and labelled by health."""
 
+    #: The item drawn per service; a subclass may draw its nodes differently (the wall's nodes
+    #: carry fewer, larger words).
+    node_item_class: type[ServiceNodeItem] = ServiceNodeItem
+
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
@@ -415,6 +436,10 @@ class StatusGraphView(QGraphicsView):
         self.setMinimumSize(320, 180)
         self.node_items: dict[str, ServiceNodeItem] = {}
         self.edge_items: dict[tuple[str, str], DependencyEdgeItem] = {}
+        #: Callbacks that add entries to a node's context menu: ``provider(service_id, menu)``
+        #: (the guarded actions add theirs; a read-only session adds none).
+        self.node_menu_providers: list[Callable[[str, QMenu], None]] = []
+        self.context_menu: QMenu | None = None
         self._build()
         self.show_health(session.health)
 
@@ -425,7 +450,7 @@ class StatusGraphView(QGraphicsView):
         scene = self.scene()
         for sid, (column, row) in graph_cells(workspace).items():
             service = workspace.services[sid]
-            node = ServiceNodeItem(
+            node = self.node_item_class(
                 sid, service.name, SERVICE_KIND_LABELS.get(service.kind, service.kind)
             )
             node.setPos(column * COLUMN_PITCH, row * ROW_PITCH)
@@ -514,3 +539,29 @@ class StatusGraphView(QGraphicsView):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.fit_scene()
+
+    # -- context menu -----------------------------------------------------------------------------
+
+    def node_menu(self, service_id: str) -> QMenu | None:
+        """The context menu of ``service_id``'s node, or None when no provider adds anything."""
+        menu = QMenu(self)
+        menu.setTitle(self.session.workspace.services[service_id].name)
+        for provider in self.node_menu_providers:
+            provider(service_id, menu)
+        if menu.isEmpty():
+            menu.deleteLater()
+            return None
+        return menu
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        item = self.itemAt(event.pos())
+        while item is not None and not isinstance(item, ServiceNodeItem):
+            item = item.parentItem()
+        menu = self.node_menu(item.service_id) if isinstance(item, ServiceNodeItem) else None
+        if menu is None:
+            super().contextMenuEvent(event)
+            return
+        if self.context_menu is not None:
+            self.context_menu.deleteLater()
+        self.context_menu = menu
+        menu.popup(event.globalPos())

@@ -61,6 +61,21 @@ THRESHOLD_DEGRADED = "#e69f00"
 THRESHOLD_FAILING = "#d55e00"
 
 
+#: How each kind of timeline entry is marked (symbol, word, colour) in the timeline views.
+TIMELINE_KINDS: dict[str, tuple[str, str, str]] = {
+    "note": ("✎", "note", TEXT),
+    "status_change": ("●", "status", TEXT_DIM),
+    "golden_path": ("➜", "golden path", STATUS_STYLES["failing"].fill),
+    "probe": ("⌁", "probe", ACCENT),
+    "criterion": ("◆", "criterion", ROOT_CAUSE),
+    "recovery": ("◆", "recovery", STATUS_STYLES["ok"].fill),
+    "timer": ("⚑", "timer", STATUS_STYLES["degraded"].fill),
+    "action": ("▼", "action", ACCENT),
+    "source": ("◷", "source", STATUS_STYLES["stale"].fill),
+    "recording": ("◉", "recording", TEXT_DIM),
+}
+
+
 def display_status(status: str, blocked: bool) -> str:
     """The status to draw: a service that is not failing itself but is blocked shows as blocked."""
     if blocked and status != "failing":

@@ -44,8 +44,9 @@ from console.actions.pipeline import (
     ReadOnlySessionError,
 )
 from console.actions.state import UnknownResourceError
+from console.cli_arguments import positive_duration_argument
 from console.clock import SystemClock, VirtualClock
-from console.durations import format_duration, parse_duration
+from console.durations import format_duration
 from console.session import Session
 
 Handler = Callable[[argparse.Namespace], int]
@@ -67,14 +68,6 @@ def _count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
 
 
-def _watch_duration(text: str) -> float:
-    try:
-        seconds = parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if seconds <= 0:
-        raise argparse.ArgumentTypeError(f"watch duration {text!r} must be longer than zero")
-    return seconds
 
 
 def _common_options(parser: argparse.ArgumentParser) -> None:
@@ -91,7 +84,7 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the plan and result as JSON")
     parser.add_argument(
         "--watch",
-        type=_watch_duration,
+        type=positive_duration_argument,
         metavar="DURATION",
         help="after success, watch the affected services for DURATION (e.g. 5m) and report",
     )

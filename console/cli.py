@@ -21,9 +21,9 @@ from typing import NoReturn
 
 from console import __version__
 from console.action_commands import ActionUsageError, add_action_commands
+from console.cli_arguments import duration_argument, size_argument
 from console.clock import SystemClock, VirtualClock
 from console.credentials_commands import add_credentials_commands
-from console.durations import parse_duration
 from console.gcp.credentials import CredentialsError, skip_metadata_probe_off_google_cloud
 from console.review_commands import add_review_commands
 from console.session_factory import NoSourcesError, build_session
@@ -47,23 +47,8 @@ class UsageError(Exception):
     """Bad usage or bad input: printed as one message, exit code 2."""
 
 
-def _duration(text: str) -> float:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _size(text: str) -> tuple[int, int]:
-    try:
-        width, height = (int(part) for part in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not a size: {text!r} (write WIDTHxHEIGHT, e.g. 1600x1000)"
-        ) from None
-    if not (200 <= width <= 8192 and 200 <= height <= 8192):
-        raise argparse.ArgumentTypeError(f"size {text} out of range (200..8192 per side)")
-    return width, height
 
 
 def _add_workspace_options(parser: argparse.ArgumentParser) -> None:
@@ -77,7 +62,7 @@ MIN_ROTATE_S = 5.0
 
 
 def _rotation(text: str) -> float:
-    seconds = _duration(text)
+    seconds = duration_argument(text)
     if 0 < seconds < MIN_ROTATE_S:
         raise argparse.ArgumentTypeError(
             f"rotation {text!r} is too short to read a page: use at least 5s, or 0 to stop rotating"
@@ -156,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_workspace_options(status)
     status.add_argument(
         "--at",
-        type=_duration,
+        type=duration_argument,
         default=0.0,
         metavar="DURATION",
         help="advance the simulation by DURATION first (e.g. 10m)",
@@ -167,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_workspace_options(shot)
     shot.add_argument("--output", "-o", type=Path, required=True, metavar="FILE.png")
     shot.add_argument(
-        "--size", type=_size, metavar="WxH", help="default 1600x1000; 1920x1080 with --wall"
+        "--size", type=size_argument, metavar="WxH", help="default 1600x1000; 1920x1080 with --wall"
     )
     shot.add_argument("--wall", action="store_true", help="render a page of the wall display")
     shot.add_argument(
@@ -175,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     shot.add_argument(
         "--at",
-        type=_duration,
+        type=duration_argument,
         default=0.0,
         metavar="DURATION",
         help="advance the simulation by DURATION first (e.g. 10m)",

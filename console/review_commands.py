@@ -21,22 +21,13 @@ import types
 from collections.abc import Callable
 from pathlib import Path
 
+from console.cli_arguments import size_argument
 from console.review import resolve_moment
 from console.snapshot import SnapshotError, open_snapshot
 
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _size(text: str) -> tuple[int, int]:
-    try:
-        width, height = (int(part) for part in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not a size: {text!r} (write WIDTHxHEIGHT, e.g. 1600x1000)"
-        ) from None
-    if not (200 <= width <= 8192 and 200 <= height <= 8192):
-        raise argparse.ArgumentTypeError(f"size {text} out of range (200..8192 per side)")
-    return width, height
 
 
 def add_review_commands(subparsers: argparse._SubParsersAction) -> dict[str, Handler]:
@@ -60,7 +51,7 @@ def add_review_commands(subparsers: argparse._SubParsersAction) -> dict[str, Han
         metavar="FILE.png",
         help="render the review window to a PNG offscreen instead of opening it",
     )
-    review.add_argument("--size", type=_size, default=(1600, 1000), metavar="WxH")
+    review.add_argument("--size", type=size_argument, default=(1600, 1000), metavar="WxH")
     review.add_argument(
         "--wall",
         action="store_true",

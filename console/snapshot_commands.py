@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from console.cli_arguments import positive_duration_argument
 from console.clock import SystemClock, VirtualClock
-from console.durations import format_duration, parse_duration
+from console.durations import format_duration
 from console.recorder import FlightRecorder, RecorderStatus
 from console.session import Session
 from console.snapshot import (
@@ -46,14 +47,6 @@ FAST_STEP_S = 5.0
 PROGRESS_EVERY_S = 1.0
 
 
-def _duration(text: str) -> float:
-    try:
-        seconds = parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if seconds <= 0:
-        raise argparse.ArgumentTypeError(f"duration {text!r} must be longer than zero")
-    return seconds
 
 
 def _speed(text: str) -> float:
@@ -79,7 +72,7 @@ def add_snapshot_commands(subparsers: argparse._SubParsersAction) -> dict[str, H
     record.add_argument(
         "--for",
         dest="duration",
-        type=_duration,
+        type=positive_duration_argument,
         required=True,
         metavar="DURATION",
         help="how much session time to record (e.g. 10m, 6h)",

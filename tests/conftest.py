@@ -115,7 +115,7 @@ def collect_garbage_after_each_test() -> Iterator[None]:
     A closed ``ChartGrid`` left to the cyclic garbage collector can be collected while Qt
     processes events; pyqtgraph's ``InfiniteLine.boundingRect`` then runs without its view box
     and the process dies (segfault). Collecting here keeps the timing deterministic; the
-    lifetime problem itself belongs to the chart grid (see the GCP helper's report).
+    lifetime problem itself belongs to the chart grid and is still open.
     """
     yield
     gc.collect()

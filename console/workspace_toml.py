@@ -731,14 +731,20 @@ class _Checker:
         )
         return None
 
+    def optional_table(self, data: dict, name: str) -> dict | None:
+        """The optional top-level table ``[name]`` with unknown keys reported; None if absent."""
+        if name not in data:
+            return None
+        table = self.table(data[name], (name,))
+        if table is not None:
+            self.unknown_keys(table, (name,), KNOWN_KEYS[name])
+        return table
+
     def simulation(self, data: dict) -> SimulationSettings | None:
         path: Key = ("simulation",)
-        if "simulation" not in data:
-            return None
-        table = self.table(data["simulation"], path)
+        table = self.optional_table(data, "simulation")
         if table is None:
             return None
-        self.unknown_keys(table, path, KNOWN_KEYS["simulation"])
         defaults = SimulationSettings()
         seed, history = defaults.seed, defaults.history_s
         if "seed" in table:
@@ -2033,12 +2039,9 @@ def check_gcp_table(checker: _Checker, data: dict, incident: Incident | None) ->
     from console.gcp.clients import EndpointError, parse_endpoint
 
     path: Key = ("gcp",)
-    if "gcp" not in data:
-        return None
-    table = checker.table(data["gcp"], path)
+    table = checker.optional_table(data, "gcp")
     if table is None:
         return None
-    checker.unknown_keys(table, path, KNOWN_KEYS["gcp"])
     defaults = GcpSettings()
     project = checker.string(table, "project", path, default="", allow_empty=True)
     region = checker.string(table, "region", path, default="", allow_empty=True)

@@ -141,12 +141,20 @@ def test_percentiles_merge_the_revisions_distributions(fake: FakeMonitoring, mak
     low, high = exponential_bucket(900.0)
     assert low <= latest(batch, "backend", "latency_p95_ms") <= high
     assert latest(batch, "backend", "latency_p50_ms") <= exponential_bucket(100.0)[1]
-    request = monitoring_v3.ListTimeSeriesRequest.pb(fake.requests_of("ListTimeSeries")[1])
-    assert request.aggregation.per_series_aligner == monitoring_v3.Aggregation.Aligner.ALIGN_DELTA
-    assert request.aggregation.cross_series_reducer == (
-        monitoring_v3.Aggregation.Reducer.REDUCE_PERCENTILE_50
-    )
-    assert list(request.aggregation.group_by_fields) == ["resource.label.service_name"]
+    # The queries run concurrently, so find the latency requests by content, not position.
+    latency_requests = [
+        monitoring_v3.ListTimeSeriesRequest.pb(r)
+        for r in fake.requests_of("ListTimeSeries")
+        if "request_latencies" in r.filter
+    ]
+    reducers = {r.aggregation.cross_series_reducer for r in latency_requests}
+    assert monitoring_v3.Aggregation.Reducer.REDUCE_PERCENTILE_50 in reducers
+    assert monitoring_v3.Aggregation.Reducer.REDUCE_PERCENTILE_95 in reducers
+    for request in latency_requests:
+        assert request.aggregation.per_series_aligner == (
+            monitoring_v3.Aggregation.Aligner.ALIGN_DELTA
+        )
+        assert list(request.aggregation.group_by_fields) == ["resource.label.service_name"]
 
 
 def test_each_query_asks_for_every_service_with_the_right_aggregation(

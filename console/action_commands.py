@@ -43,7 +43,7 @@ from console.actions.pipeline import (
     PlannedAction,
     ReadOnlySessionError,
 )
-from console.actions.state import UnknownResourceError
+from console.actions.target import UnknownResourceError
 from console.cli_arguments import positive_duration_argument
 from console.clock import SystemClock, VirtualClock
 from console.durations import format_duration
@@ -66,8 +66,6 @@ def _count(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-
-
 
 
 def _common_options(parser: argparse.ArgumentParser) -> None:

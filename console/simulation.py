@@ -25,10 +25,12 @@ import numpy as np
 from console.metrics import METRICS_BY_KIND, ServiceKind
 from console.minute_counts import MinuteCounts
 from console.resource_state import (
+    LATEST,
     CloudRunServiceState,
     ConnectorState,
     ResourceState,
     RevisionState,
+    fingerprint,
     sort_revisions,
 )
 from console.simulation_model import (
@@ -122,6 +124,8 @@ class DemoSimulation:
                 for name, share in zip(state.revision_names(), state.target_shares, strict=True)
             }
             self._service_config[role] = (state.min_instances, state.max_instances, split)
+        #: Services whose traffic was last sent to ``LATEST`` (reported as following it).
+        self._follows_latest: set[Role] = set()
         #: The demo's 5xx per whole minute, counted as the Logging source counts log lines.
         self._minute_counts = MinuteCounts(
             sid for sid, s in workspace.services.items() if s.kind == "cloud_run"
@@ -192,6 +196,14 @@ class DemoSimulation:
             self._model.schedule_connector(new_min, new_max, new_type, math.ceil(at))
             return ConnectorSettings(new_min, new_max, new_type, self._model.connector.instances)
 
+    # ---- resource state (what the demo's action executor reads) ---------------------------------
+
+    def resource_state(self, service_id: str, now: float) -> ResourceState:
+        """The state of the Cloud Run service or connector ``service_id``, as ``poll`` reports it
+        in ``Batch.resources``. Raises ``SimulatedApiError`` (NOT_FOUND) for another service."""
+        with self._lock:
+            return self._resource_state(service_id, now)
+
     # ---- controls: Cloud Run services -----------------------------------------------------------
 
     def service_settings(self, service_id: str) -> ServiceSettings:
@@ -205,8 +217,9 @@ class DemoSimulation:
     ) -> None:
         """Send ``split`` (revision name → percent, summing to 100) of traffic to revisions.
 
-        Revisions left out get 0 %; their instances drain over a few minutes. ``validate_only``
-        checks the request like Cloud Run's dry run and changes nothing.
+        ``LATEST`` names the latest ready revision and is reported as such (``via_latest``) until
+        the next split. Revisions left out get 0 %; their instances drain over a few minutes.
+        ``validate_only`` checks the request like Cloud Run's dry run and changes nothing.
         """
         with self._lock:
             role = self._cloud_run_role(service_id)
@@ -215,7 +228,7 @@ class DemoSimulation:
             if not split:
                 raise SimulatedApiError("INVALID_ARGUMENT", "traffic: at least one target needed")
             for name, percent in split.items():
-                if name not in names:
+                if name not in names and name != LATEST:
                     raise SimulatedApiError(
                         "INVALID_ARGUMENT",
                         f'Revision "{name}" does not exist in service '
@@ -235,6 +248,11 @@ class DemoSimulation:
             if validate_only:
                 return
             new_split = {name: int(split.get(name, 0)) for name in names}
+            new_split[names[-1]] += int(split.get(LATEST, 0))  # every demo revision is ready
+            if LATEST in split:
+                self._follows_latest.add(role)
+            else:
+                self._follows_latest.discard(role)
             min_i, max_i, _ = self._service_config[role]
             self._service_config[role] = (min_i, max_i, new_split)
             self._model.schedule_traffic(role, new_split, math.ceil(at))
@@ -352,33 +370,18 @@ class DemoSimulation:
             batch.add((service_id, "errors_5xx_per_min_logs"), times, values)
 
     def _resource_states(self, now: float) -> dict[str, ResourceState]:
-        """The demo's revisions, traffic split and limits, as the Cloud Run state source reports
-        them from the API (called with the lock held)."""
-        states: dict[str, ResourceState] = {}
-        for role in _CLOUD_RUN_ROLES:
-            service_id = self._roles.get(role)
-            if service_id is None:
-                continue
-            settings = self._service_settings(role)
-            revisions = [
-                RevisionState(r.name, r.traffic_percent, ready=r.ready, instances=r.instances)
-                for r in settings.revisions
-            ]
-            states[service_id] = CloudRunServiceState(
-                service_id=service_id,
-                resource=self._model.run[role].resource,
-                revisions=sort_revisions(revisions),
-                min_instances=settings.min_instances,
-                max_instances=settings.max_instances,
-                latest_ready_revision=settings.revisions[-1].name if settings.revisions else "",
-                observed_at=now,
-            )
-        connector_id = self._roles.get("connector")
-        if connector_id is not None:
+        """The state of every Cloud Run service and the connector (called with the lock held)."""
+        service_ids = [self._roles.get(role) for role in (*_CLOUD_RUN_ROLES, "connector")]
+        return {sid: self._resource_state(sid, now) for sid in service_ids if sid is not None}
+
+    def _resource_state(self, service_id: str, now: float) -> ResourceState:
+        """The demo's revisions, traffic split and limits, or its connector, as the Cloud Run
+        state source reports them from the API (called with the lock held)."""
+        if self._roles.get("connector") == service_id:
             min_i, max_i, machine_type = self._connector_config
-            states[connector_id] = ConnectorState(
-                service_id=connector_id,
-                resource=self.workspace.services[connector_id].resource,
+            return ConnectorState(
+                service_id=service_id,
+                resource=self.workspace.services[service_id].resource,
                 state="READY",
                 machine_type=machine_type,
                 min_instances=min_i,
@@ -386,7 +389,40 @@ class DemoSimulation:
                 instances=self._model.connector.instances,
                 observed_at=now,
             )
-        return states
+        role = self._cloud_run_role(service_id)
+        settings = self._service_settings(role)
+        latest_ready = next((r.name for r in reversed(settings.revisions) if r.ready), "")
+        follows_latest = role in self._follows_latest
+        revisions = [
+            RevisionState(
+                r.name,
+                r.traffic_percent,
+                via_latest=follows_latest and r.name == latest_ready,
+                ready=r.ready,
+                instances=r.instances,
+            )
+            for r in settings.revisions
+        ]
+        # The simulation has no etag: a fingerprint of what an update may change, and of the
+        # revisions (a new one changes it), but not of the instances (they move every second).
+        etag = fingerprint(
+            {
+                "min": settings.min_instances,
+                "max": settings.max_instances,
+                "revisions": [(r.name, r.traffic_percent, r.ready) for r in settings.revisions],
+                "latest": follows_latest,
+            }
+        )
+        return CloudRunServiceState(
+            service_id=service_id,
+            resource=self._model.run[role].resource,
+            revisions=sort_revisions(revisions),
+            min_instances=settings.min_instances,
+            max_instances=settings.max_instances,
+            latest_ready_revision=latest_ready,
+            etag=etag,
+            observed_at=now,
+        )
 
     def _first_golden_path_break(self, output: ModelOutput, onset: int) -> float:
         """The first second at or after the onset when a service the golden path relies on fails

@@ -19,28 +19,39 @@ from console.actions.commands import (
 )
 from console.actions.limits import LimitsError, load_connector_limits, parse_connector_limits
 from console.actions.plan import Plan, blast_radius, build_plan
-from console.actions.state import (
-    ACTIONABLE_KINDS,
-    ConnectorState,
-    RevisionState,
-    ServiceState,
-    UnknownResourceError,
-    resolve_target,
-)
+from console.actions.target import ACTIONABLE_KINDS, UnknownResourceError, resolve_target
+from console.resource_state import CloudRunServiceState, ConnectorState, RevisionState
 from console.workspace import Workspace
 
 LIMITS = load_connector_limits()
 OLD = "netra-backend-staging-00749-6tr"
 NEW = "netra-backend-staging-00750-69k"
-CONNECTOR = ConnectorState(2, 10, "e2-micro", 10, "READY", "etag-c")
-BACKEND = ServiceState(
+CONNECTOR = ConnectorState(
+    "connector", "staging-connector", "READY", "e2-micro", 2, 10, instances=10
+)
+BACKEND = CloudRunServiceState(
+    "backend",
+    "netra-backend-staging",
+    (RevisionState(OLD, 50, instances=23), RevisionState(NEW, 50, instances=23)),
     0,
     100,
-    (RevisionState(OLD, True, 50, 23), RevisionState(NEW, True, 50, 23)),
-    ((OLD, 50), (NEW, 50)),
-    NEW,
-    "etag-s",
+    latest_ready_revision=NEW,
+    etag="etag-s",
 )
+
+
+def connector(state: str = "READY", machine_type: str = "e2-micro", max_instances: int = 10):
+    """The demo's connector with another state, machine type or maximum."""
+    return ConnectorState(
+        "connector", "staging-connector", state, machine_type, 2, max_instances, max_instances
+    )
+
+
+def backend(*revisions: RevisionState, latest_ready: str) -> CloudRunServiceState:
+    """The demo's backend with these revisions."""
+    return CloudRunServiceState(
+        "backend", "netra-backend-staging", revisions, 0, 100, latest_ready, etag="e"
+    )
 
 
 def plan_of(workspace: Workspace, command: Command, state) -> Plan:
@@ -156,7 +167,7 @@ def test_unknown_or_wrong_kind_of_resource_is_named(demo_workspace: Workspace) -
 
 
 def test_connector_must_be_ready(demo_workspace: Workspace) -> None:
-    updating = ConnectorState(2, 10, "e2-micro", 10, "UPDATING", "e")
+    updating = connector("UPDATING")
     found = results(demo_workspace, ScaleConnector("connector", min_instances=3), updating)
     assert found["connector-ready"].verdict == "refuse"
     assert "UPDATING" in found["connector-ready"].message
@@ -188,7 +199,7 @@ def test_connector_max_above_ten_is_refused_with_a_larger_machine_type(
 def test_connector_max_above_ten_on_the_largest_type_suggests_the_limit(
     demo_workspace: Workspace,
 ) -> None:
-    largest = ConnectorState(2, 5, "e2-standard-4", 5, "READY", "e")
+    largest = connector(machine_type="e2-standard-4", max_instances=5)
     check = results(demo_workspace, ScaleConnector("connector", max_instances=12), largest)[
         "connector-max-instances"
     ]
@@ -274,14 +285,7 @@ def test_an_unknown_revision_is_refused(demo_workspace: Workspace) -> None:
 
 
 def test_a_revision_that_is_not_ready_is_refused(demo_workspace: Workspace) -> None:
-    broken = ServiceState(
-        0,
-        100,
-        (RevisionState(OLD, True, 100), RevisionState(NEW, False, 0)),
-        ((OLD, 100),),
-        OLD,
-        "e",
-    )
+    broken = backend(RevisionState(OLD, 100), RevisionState(NEW, 0, ready=False), latest_ready=OLD)
     check = results(demo_workspace, RouteTraffic("backend", (("00750-69k", 100),)), broken)[
         "revision-exists-and-ready"
     ]
@@ -290,7 +294,7 @@ def test_a_revision_that_is_not_ready_is_refused(demo_workspace: Workspace) -> N
 
 
 def test_latest_needs_a_ready_revision(demo_workspace: Workspace) -> None:
-    nothing_ready = ServiceState(0, 100, (RevisionState(OLD, False, 0),), (), "", "e")
+    nothing_ready = backend(RevisionState(OLD, 0, ready=False), latest_ready="")
     check = results(demo_workspace, RouteTraffic("backend", to_latest=True), nothing_ready)[
         "revision-exists-and-ready"
     ]
@@ -356,7 +360,8 @@ def test_the_plan_shows_before_after_blast_radius_and_gcloud(demo_workspace: Wor
         "--region=us-central1 --project=netra-staging --min-instances=3 "
         "--machine-type=e2-standard-4"
     )
-    assert plan.etag == "etag-c"
+    assert plan.etag == CONNECTOR.etag  # a fingerprint: the connector API has no etag
+    assert connector("UPDATING").etag != CONNECTOR.etag
 
 
 def test_gcloud_for_cloud_run_uses_service_level_flags_and_full_revision_names(

@@ -23,9 +23,10 @@ from console.actions.commands import Command
 from console.actions.executor import ConflictError, ExecutorError
 from console.actions.google_executor import ANONYMOUS_IDENTITY, GoogleExecutor
 from console.actions.pipeline import ConfirmationError, attach_executor, executor_of
-from console.actions.state import ServiceState, resolve_target
+from console.actions.target import resolve_target
 from console.clock import VirtualClock
 from console.gcp.clients import VpcAccessRest, build_run_clients
+from console.resource_state import CloudRunServiceState
 from console.session import Session
 from console.session_factory import build_session
 from console.workspace import Workspace
@@ -162,7 +163,8 @@ def test_scale_connector_sends_one_patch_with_only_the_changed_fields(
 def test_scale_service_dry_runs_then_updates_with_mask_and_etag(
     engine: ActionEngine, cloud: Cloud
 ) -> None:
-    etag = cloud.run.get("netra-backend-staging").etag
+    before = cloud.run.get("netra-backend-staging")
+    etag = before.etag
     planned = engine.plan(ScaleService("backend", max_instances=30))
     assert planned.dry_run is not None and planned.dry_run.ok and planned.dry_run.supported
     dry = cloud.updates()
@@ -179,7 +181,10 @@ def test_scale_service_dry_runs_then_updates_with_mask_and_etag(
         assert request.service.etag == etag
         assert request.service.scaling.min_instance_count == 0
         assert request.service.scaling.max_instance_count == 30
-        assert len(request.service.traffic) == 0  # only the masked field is sent
+        # The rest of the service goes back exactly as read: an API that ignored the mask
+        # would still change nothing else (no new template, no new revision).
+        assert [t.percent for t in request.service.traffic] == [50, 50]
+        assert request.service.template == before.template
     stored = cloud.run.get("netra-backend-staging")
     assert stored.scaling.max_instance_count == 30
     assert [t.percent for t in stored.traffic] == [50, 50]  # traffic untouched
@@ -188,6 +193,7 @@ def test_scale_service_dry_runs_then_updates_with_mask_and_etag(
 def test_route_traffic_sends_the_split_as_revision_targets(
     engine: ActionEngine, cloud: Cloud
 ) -> None:
+    stored_before = cloud.run.get("netra-backend-staging")
     result = execute(engine, RouteTraffic("netra-backend-staging", (("00750-69k", 100),)))
     assert result.ok, result.message
     dry, real = cloud.updates()
@@ -196,7 +202,8 @@ def test_route_traffic_sends_the_split_as_revision_targets(
         assert list(request.update_mask.paths) == ["traffic"]
         targets = [(t.type_, t.revision, t.percent) for t in request.service.traffic]
         assert targets == [(REVISION, NEW, 100)]
-        assert not request.service.HasField("scaling")
+        # The scaling goes back as read (the mask names traffic only).
+        assert request.service.scaling == stored_before.scaling
     assert result.after["traffic"] == {NEW: 100}
     assert [
         (s.revision, s.percent) for s in cloud.run.get("netra-backend-staging").traffic_statuses
@@ -329,7 +336,7 @@ def test_a_stale_etag_is_refused_by_the_server_as_a_conflict(
     cloud.run.etag_conflict_code = code
     target = resolve_target(engine.session.workspace, "backend", "cloud_run")
     state = engine.executor.read(target)
-    assert isinstance(state, ServiceState)
+    assert isinstance(state, CloudRunServiceState)
     stale = dataclasses.replace(state, etag='"stale"')
     with pytest.raises(ConflictError, match="etag"):
         engine.executor.start(ScaleService("backend", max_instances=30), target, stale)

@@ -4,6 +4,8 @@ counts, resource state and the demo simulation reporting its own resource state 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from google.api_core import exceptions
@@ -24,7 +26,7 @@ from console.resource_state import (
     short_revision,
     sort_revisions,
 )
-from console.simulation import DemoSimulation
+from console.simulation import DemoSimulation, SimulatedApiError
 from console.workspace import Workspace
 
 T0 = 1_764_000_000.0  # a whole minute
@@ -131,13 +133,53 @@ def test_resource_state_summaries_and_order() -> None:
     ]
     service = CloudRunServiceState("api", "svc", revisions, None, 30, observed_at=5.0)
     assert service.split and service.traffic() == [("svc-00001-aaa", 50), ("svc-00002-bbb", 50)]
-    assert describe_resource(service) == "00001-aaa 50% · 00002-bbb 50% · min – max 30"
+    assert describe_resource(service) == "min default · max 30 · 00001-aaa 50% · 00002-bbb 50%"
     assert service == CloudRunServiceState("api", "svc", revisions, None, 30, observed_at=9.0)
     connector = ConnectorState("c", "staging-connector", "READY", "e2-micro", 2, 10, instances=10)
-    assert describe_resource(connector) == "READY · e2-micro · min 2 max 10 · 10 running"
+    assert describe_resource(connector) == "min 2 · max 10 · e2-micro · 10 running"
+    updating = replace(connector, state="UPDATING", instances=None)
+    assert describe_resource(updating) == "min 2 · max 10 · e2-micro · UPDATING"
     data = resource_as_dict(connector)
     assert data["kind"] == "vpc_connector" and "observed_at" not in data
     assert short_revision("svc", "other-00001-aaa") == "other-00001-aaa"
+
+
+def test_what_actions_read_from_the_resource_state() -> None:
+    """The before/after of plans and audit (``settings``), the etag, revisions by suffix and the
+    instances running: the same dataclasses the sources report."""
+    connector = ConnectorState("c", "staging-connector", "READY", "e2-micro", 2, 10, instances=10)
+    assert connector.settings() == {
+        "min_instances": 2,
+        "max_instances": 10,
+        "machine_type": "e2-micro",
+    }
+    # The connector API has no etag: a fingerprint of its settings and state, not of the
+    # instances (they move without anyone changing the connector) nor of when it was read.
+    assert replace(connector, instances=3, observed_at=9.0).etag == connector.etag
+    assert replace(connector, max_instances=8).etag != connector.etag
+    assert replace(connector, state="UPDATING").etag != connector.etag
+    revisions = (
+        RevisionState("svc-00002-bbb", 90, via_latest=True, instances=4),
+        RevisionState("svc-00001-aaa", 10, instances=1),
+        RevisionState("svc-00000-old", 0, ready=False, instances=0),
+    )
+    service = CloudRunServiceState("api", "svc", revisions, None, None, "svc-00002-bbb")
+    assert service.settings() == {
+        "min_instances": 0,  # unset: Cloud Run's default
+        "max_instances": None,
+        "traffic": {"LATEST": 90, "svc-00001-aaa": 10},
+    }
+    assert service.revision("00000-old") is revisions[2]
+    assert service.revision("svc-00001-aaa") is revisions[1] and service.revision("zzz") is None
+    assert service.instances == 5
+    assert replace(service, revisions=(*revisions, RevisionState("svc-x", 0))).instances is None
+    assert describe_resource(service) == (
+        "min default · max default · 00002-bbb 90% (LATEST) · 00001-aaa 10% · 5 running"
+    )
+    # The stored shape (a snapshot's resource_states, status --json): the dataclass fields only.
+    data = resource_as_dict(service)
+    assert {"etag", "settings"}.isdisjoint(resource_as_dict(connector))
+    assert data["etag"] == "" and "instances" not in data and "settings" not in data
 
 
 # -- the demo simulation -------------------------------------------------------------------------
@@ -169,3 +211,19 @@ def test_the_simulation_reports_its_resource_state_and_log_counts(
     moved = later.resources["backend"]
     assert isinstance(moved, CloudRunServiceState)
     assert moved.traffic() == [("netra-backend-staging-00750-69k", 100)]
+    # What the demo's action executor reads is what its source reports.
+    assert simulation.resource_state("backend", T0 + 2) == moved
+    assert moved.etag and moved.etag != backend.etag
+    assert simulation.resource_state("connector", T0 + 2) == later.resources["connector"]
+    with pytest.raises(SimulatedApiError, match="NOT_FOUND"):
+        simulation.resource_state("db", T0 + 2)
+    # Traffic sent to LATEST goes to the latest ready revision and is reported as following it.
+    simulation.route_traffic("backend", {"LATEST": 100}, at=T0 + 3)
+    latest = simulation.resource_state("backend", T0 + 4)
+    assert isinstance(latest, CloudRunServiceState)
+    assert latest.traffic() == [("netra-backend-staging-00750-69k", 100)]
+    assert latest.settings()["traffic"] == {"LATEST": 100} and latest.etag != moved.etag
+    simulation.route_traffic("backend", {"netra-backend-staging-00750-69k": 100}, at=T0 + 5)
+    pinned = simulation.resource_state("backend", T0 + 6)
+    assert isinstance(pinned, CloudRunServiceState)
+    assert pinned.settings()["traffic"] == {"netra-backend-staging-00750-69k": 100}

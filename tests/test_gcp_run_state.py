@@ -10,6 +10,8 @@ import pytest
 from google.api_core import exceptions
 from google.cloud import run_v2
 
+from console.actions.google_executor import GoogleExecutor
+from console.actions.target import resolve_target
 from console.gcp.clients import (
     VpcAccessRest,
     VpcAccessRestError,
@@ -88,7 +90,7 @@ def test_revisions_traffic_split_and_limits(
     ]
     assert backend.etag and backend.full_name == run.service_name("netra-backend-staging")
     assert backend.connector.endswith(f"/connectors/{CONNECTOR}")
-    assert describe_resource(backend) == "00749-6tr 50% · 00750-69k 50% · min 1 max 50"
+    assert describe_resource(backend) == "min 1 · max 50 · 00749-6tr 50% · 00750-69k 50%"
     frontend = batch.resources["frontend"]
     assert isinstance(frontend, CloudRunServiceState) and not frontend.split
     connector = batch.resources["connector"]
@@ -152,6 +154,50 @@ def test_a_change_made_through_the_api_shows_at_the_next_poll(
     assert after.traffic() == [(NEW, 100)] and not after.split
     assert after.etag != before.etag and after.generation == before.generation + 1
     assert run.calls["ListRevisions"] == 1  # only the service that changed
+
+
+def test_the_action_executor_reads_the_state_the_source_reports(
+    run: FakeCloudRun, vpc: FakeVpcAccess, make_source
+) -> None:
+    """One model of resource state: what the Resources panel shows is a plan's "before"; the
+    executor only keeps every revision (a rollback may name an old one)."""
+    idle = [f"netra-backend-staging-0074{n}-old" for n in range(5)]
+    run.add_service(
+        "netra-backend-staging",
+        [*(FakeRevision(name, 0, 10) for name in idle), FakeRevision(OLD, 1, 20)],
+        [(None, 100)],
+        min_instances=1,
+        max_instances=50,
+    )
+    seed_vpcaccess(vpc)
+    workspace = incident_workspace({"run": f"http://{run.address}", "vpcaccess": vpc.base_url})
+    reported = make_source().poll(NOW).resources
+    executor = GoogleExecutor(
+        lambda: build_run_clients(f"http://{run.address}", None),
+        lambda: VpcAccessRest(vpc.base_url, None, timeout_s=2.0),
+        project=workspace.incident.project,
+        region=workspace.incident.region,
+        identity="test",
+        rpc_timeout_s=2.0,
+    )
+    try:
+        connector = executor.read(resolve_target(workspace, "connector", "vpc_connector"))
+        backend = executor.read(resolve_target(workspace, "backend", "cloud_run"))
+    finally:
+        executor.close()
+    assert connector == reported["connector"] and connector.etag == reported["connector"].etag
+    shown = reported["backend"]
+    assert isinstance(backend, CloudRunServiceState) and isinstance(shown, CloudRunServiceState)
+    assert len(shown.revisions) == 1 + 3 and len(backend.revisions) == 1 + 5
+    assert backend.revisions[: len(shown.revisions)] == shown.revisions
+    assert backend.etag == shown.etag and backend.traffic() == shown.traffic() == [(OLD, 100)]
+    # Traffic that follows LATEST stays LATEST in the before-state (the revert sends it back).
+    assert backend.settings() == {
+        "min_instances": 1,
+        "max_instances": 50,
+        "traffic": {"LATEST": 100},
+    }
+    assert describe_resource(backend) == "min 1 · max 50 · 00749-6tr 100% (LATEST)"
 
 
 @pytest.mark.parametrize(

@@ -38,12 +38,8 @@ from console.actions.audit import AUDIT_KIND, FINAL_OUTCOMES, OUTCOME_SYMBOLS
 from console.actions.commands import Command, RouteTraffic, ScaleConnector, ScaleService
 from console.actions.pipeline import ActionEngine, ActionResult
 from console.actions.plan import blast_radius
-from console.actions.state import (
-    ResourceState,
-    Target,
-    describe_state,
-    resolve_target,
-)
+from console.actions.target import Target, resolve_target
+from console.resource_state import ResourceState, describe_resource
 from console.session import SessionUpdate
 from console.workspace import Workspace
 from ui.action_annotations import ActionAnnotations
@@ -123,7 +119,7 @@ class ResourceCard(QFrame):
     def show_state(self, state: ResourceState) -> None:
         """Show the settings just read."""
         self.state = state
-        self.settings_label.setText(describe_state(self.target, state))
+        self.settings_label.setText(describe_resource(state))
         self._settings_style(TEXT)
 
     def show_error(self, error: Exception) -> None:

@@ -43,7 +43,6 @@ from PySide6.QtWidgets import (
 )
 
 from console.actions.commands import (
-    LATEST,
     Command,
     CommandError,
     RouteTraffic,
@@ -56,16 +55,16 @@ from console.actions.pipeline import (
     ActionResult,
     PlannedAction,
 )
-from console.actions.state import (
-    ACTIONABLE_KINDS,
+from console.actions.target import ACTIONABLE_KINDS, Target, resolve_target
+from console.durations import format_duration
+from console.resource_state import (
+    LATEST,
+    CloudRunServiceState,
     ConnectorState,
     ResourceState,
-    ServiceState,
-    Target,
-    describe_state,
-    resolve_target,
+    describe_resource,
+    short_revision,
 )
-from console.durations import format_duration
 from ui.action_runner import ActionRunner
 from ui.session_bridge import SessionBridge
 from ui.theme import (
@@ -358,7 +357,7 @@ class PlanDialog(QDialog):
             form.addRow("Ma&x instances (service)", high)
             self.fields = {"min_instances": low, "max_instances": high}
         else:
-            assert isinstance(state, ServiceState)
+            assert isinstance(state, CloudRunServiceState)
             grid = QGridLayout(box)
             grid.setHorizontalSpacing(12)
             self.latest_box = QCheckBox("All traffic to the &latest revision (LATEST)")
@@ -366,7 +365,7 @@ class PlanDialog(QDialog):
             grid.addWidget(self.latest_box, 0, 0, 1, 4)
             self.percent_boxes: dict[str, QSpinBox] = {}
             for row, revision in enumerate(state.revisions, start=1):
-                short = revision.short_name(self.target.resource)
+                short = short_revision(self.target.resource, revision.name)
                 name = QLabel(short)
                 name.setStyleSheet("font-weight: bold;")
                 facts = "ready" if revision.ready else "NOT READY"
@@ -405,19 +404,15 @@ class PlanDialog(QDialog):
                 self.fields["max_instances"].setValue(values["max_instances"])
                 self.fields["machine_type"].setCurrentText(values["machine_type"])
             elif self.command_name == ScaleService.name:
-                assert isinstance(state, ServiceState)
-                values = {
-                    "min_instances": state.min_instances,
-                    "max_instances": state.max_instances,
-                }
+                assert isinstance(state, CloudRunServiceState)
+                values = state.settings()
                 if isinstance(command, ScaleService):
                     values.update(command.arguments())
                 self.fields["min_instances"].setValue(values["min_instances"])
                 self.fields["max_instances"].setValue(values["max_instances"] or 0)
             else:
-                assert isinstance(state, ServiceState)
-                traffic = dict(state.traffic)
-                latest = traffic == {LATEST: 100}
+                assert isinstance(state, CloudRunServiceState)
+                latest = state.traffic_targets() == {LATEST: 100}
                 split = {r.name: r.percent for r in state.revisions}
                 if isinstance(command, RouteTraffic):
                     latest = command.to_latest
@@ -527,7 +522,7 @@ class PlanDialog(QDialog):
 
     def _on_state_read(self, state: ResourceState) -> None:
         self.state = state
-        self.current_label.setText(f"Now: {describe_state(self.target, state)}")
+        self.current_label.setText(f"Now: {describe_resource(state)}")
         self._build_form(state)
         command, self._pending_command = self._pending_command, None
         self._set_phase("editing")
@@ -580,7 +575,7 @@ class PlanDialog(QDialog):
     def _on_planned(self, planned: PlannedAction) -> None:
         self.planned = planned
         self.state = planned.plan.before
-        self.current_label.setText(f"Now: {describe_state(self.target, planned.plan.before)}")
+        self.current_label.setText(f"Now: {describe_resource(planned.plan.before)}")
         self.plan_view.setHtml(plan_html(planned))
         self.copy_button.setEnabled(True)
         self.suggestion_button.setVisible(planned.suggestion is not None)
@@ -676,7 +671,7 @@ class PlanDialog(QDialog):
         self.result_label.setText(result.message)
         if result.state is not None:
             self.state = result.state
-            self.current_label.setText(f"Now: {describe_state(self.target, result.state)}")
+            self.current_label.setText(f"Now: {describe_resource(result.state)}")
         self.revert_button.setVisible(result.revertible)
         self.replan_button.setVisible(result.outcome in ("conflict", "busy", "failed"))
         self.watch_label.clear()

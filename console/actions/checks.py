@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from console.actions.commands import LATEST, Command, RouteTraffic, ScaleConnector, ScaleService
+from console.actions.commands import Command, RouteTraffic, ScaleConnector, ScaleService
 from console.actions.limits import ConnectorLimits
 from console.actions.plan import Plan
-from console.actions.state import ConnectorState, ServiceState
+from console.resource_state import LATEST, CloudRunServiceState, ConnectorState, short_revision
 
 Verdict = Literal["pass", "warn", "refuse"]
 
@@ -80,11 +80,11 @@ def check_connector_ready(ctx: CheckContext) -> CheckResult:
     """The connector is READY: not already being created, updated or deleted."""
     state = ctx.plan.before
     assert isinstance(state, ConnectorState)
-    if state.status.upper() != "READY":
+    if state.state.upper() != "READY":
         return CheckResult(
             "connector-ready",
             "refuse",
-            f"{ctx.plan.target.resource} is {state.status}, not READY: another change is in "
+            f"{ctx.plan.target.resource} is {state.state}, not READY: another change is in "
             "progress. Wait until it is READY, then plan again.",
         )
     return CheckResult("connector-ready", "pass", f"{ctx.plan.target.resource} is READY")
@@ -118,6 +118,8 @@ def _larger_machine_suggestion(
     limits = ctx.limits
     low, high = limits.max_instances_range
     assert command.max_instances is not None
+    # Executors only plan on connectors sized by instances (a read without limits is refused).
+    current_min, current_max = state.min_instances or 0, state.max_instances or 0
     machine = command.machine_type or state.machine_type
     per_instance = limits.machine_types.get(machine)
     if per_instance is None:
@@ -127,15 +129,13 @@ def _larger_machine_suggestion(
         mbps = limits.machine_types[larger]
         if high * mbps < wanted:
             continue
-        min_after = (
-            command.min_instances if command.min_instances is not None else state.min_instances
-        )
-        needed = max(state.max_instances, math.ceil(wanted / mbps), min_after + 1, low)
+        min_after = command.min_instances if command.min_instances is not None else current_min
+        needed = max(current_max, math.ceil(wanted / mbps), min_after + 1, low)
         new_max = min(high, needed)
         suggestion = ScaleConnector(
             command.connector,
             command.min_instances,
-            None if new_max == state.max_instances else new_max,
+            None if new_max == current_max else new_max,
             larger,
         )
         text = (
@@ -190,6 +190,8 @@ def check_connector_min_below_max(ctx: CheckContext) -> CheckResult | None:
         return None
     after = ctx.plan.after
     low, high = after["min_instances"], after["max_instances"]
+    if low is None or high is None:  # sized by throughput: the executor refuses to plan it
+        return None
     if low >= high:
         return CheckResult(
             "connector-min-below-max",
@@ -226,10 +228,12 @@ def check_connector_scale_in(ctx: CheckContext) -> CheckResult | None:
     state = ctx.plan.before
     assert isinstance(command, ScaleConnector) and isinstance(state, ConnectorState)
     lowered = []
-    if command.max_instances is not None and command.max_instances < state.max_instances:
-        lowered.append(f"max instances {state.max_instances} → {command.max_instances}")
-    if command.min_instances is not None and command.min_instances < state.min_instances:
-        lowered.append(f"min instances {state.min_instances} → {command.min_instances}")
+    for label, asked, now in (
+        ("max instances", command.max_instances, state.max_instances),
+        ("min instances", command.min_instances, state.min_instances),
+    ):
+        if asked is not None and now is not None and asked < now:
+            lowered.append(f"{label} {now} → {asked}")
     types = ctx.limits.machine_types
     if (
         command.machine_type is not None
@@ -280,7 +284,7 @@ def check_service_max_below_running(ctx: CheckContext) -> CheckResult | None:
     """Cloud Run: a max below the instances running now warns that requests may queue."""
     command = ctx.command
     state = ctx.plan.before
-    assert isinstance(command, ScaleService) and isinstance(state, ServiceState)
+    assert isinstance(command, ScaleService) and isinstance(state, CloudRunServiceState)
     running = state.instances
     if command.max_instances is None or running is None or command.max_instances >= running:
         return None
@@ -296,9 +300,9 @@ def check_revisions_exist_and_ready(ctx: CheckContext) -> CheckResult:
     """Route traffic: every named revision exists and is ready (and LATEST has a ready revision)."""
     command = ctx.command
     state = ctx.plan.before
-    assert isinstance(command, RouteTraffic) and isinstance(state, ServiceState)
+    assert isinstance(command, RouteTraffic) and isinstance(state, CloudRunServiceState)
     service = ctx.plan.target.resource
-    names = ", ".join(r.short_name(service) for r in state.revisions) or "none"
+    names = ", ".join(short_revision(service, r.name) for r in state.revisions) or "none"
     targets = [LATEST] if command.to_latest else [name for name, _ in command.split]
     for name in targets:
         if name.upper() == LATEST:
@@ -320,8 +324,8 @@ def check_revisions_exist_and_ready(ctx: CheckContext) -> CheckResult:
             return CheckResult(
                 "revision-exists-and-ready",
                 "refuse",
-                f"revision {revision.short_name(service)} is not ready: sending traffic to it "
-                "would fail requests.",
+                f"revision {short_revision(service, revision.name)} is not ready: sending "
+                "traffic to it would fail requests.",
             )
     return CheckResult(
         "revision-exists-and-ready", "pass", "every named revision exists and is ready"

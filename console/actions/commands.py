@@ -16,9 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-#: The traffic target that follows the newest ready revision (gcloud accepts it as a revision).
-LATEST = "LATEST"
-
 
 class CommandError(ValueError):
     """A command that cannot be built from what was given (bad input: exit code 2)."""

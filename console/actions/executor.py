@@ -1,8 +1,9 @@
 """The executor protocol: the one seam between the action pipeline and a cloud (real or simulated).
 
-An executor reads a resource's state fresh (with its etag), asks the server for a dry run where the
-API has one, sends the change (refusing with ``ConflictError`` when the etag no longer matches) and
-returns an ``Operation`` to wait on. Errors come back as ``ExecutorError`` with the API's code, so
+An executor reads a resource's state fresh (a ``console.resource_state`` state, the model the
+sources report too, with its etag), asks the server for a dry run where the API has one, sends the
+change (refusing with ``ConflictError`` when the etag no longer matches) and returns an
+``Operation`` to wait on. Errors come back as ``ExecutorError`` with the API's code, so
 the pipeline can tell a permission problem from a refusal and say so.
 
 ``Pacer`` is how the pipeline waits between polls of an operation: ``WallPacer`` waits on an event
@@ -18,8 +19,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from console.actions.commands import Command
-from console.actions.state import ResourceState, Target
+from console.actions.target import Target
 from console.clock import VirtualClock
+from console.resource_state import ResourceState
 
 
 class ExecutorError(Exception):
@@ -74,6 +76,12 @@ class DryRunResult:
     supported: bool
     ok: bool
     message: str
+
+
+#: A connector's dry run: the Serverless VPC Access API has none (either executor says so).
+NO_CONNECTOR_DRY_RUN = DryRunResult(
+    False, True, "the Serverless VPC Access API has no dry run; the pre-flight checks stand in"
+)
 
 
 class Executor(Protocol):

@@ -2,14 +2,21 @@
 
 * **Cloud Run** (Admin API v2, gRPC, ``ServicesClient``): ``get_service`` + ``list_revisions`` for
   the state (the service's ``etag``, ``scaling``, ``traffic``, revisions' Ready condition);
-  ``update_service`` with a ``Service`` carrying only ``name``, ``etag`` and the changed part
-  (``scaling`` or ``traffic``) and an ``update_mask`` naming it; ``validate_only=True`` is the
-  server-side dry run. A stale etag comes back ``ABORTED`` (or ``FAILED_PRECONDITION``) and
-  becomes ``ConflictError``. The long-running operation is polled with ``get_operation``.
+  ``update_service`` with the ``Service`` exactly as it was read (same ``etag``) but for the
+  changed part (``scaling`` or ``traffic``), and an ``update_mask`` naming that part. Sending the
+  whole read service keeps the request safe on an API version that predates ``update_mask``
+  (older v2 releases replaced the whole service): every other field is sent back unchanged, so
+  no template change and no new revision. ``validate_only=True`` is the server-side dry run. A
+  stale etag comes back ``ABORTED`` (or ``FAILED_PRECONDITION``) and becomes ``ConflictError``.
+  The long-running operation is polled with ``get_operation``.
 * **Serverless VPC Access** (REST through google-auth's ``AuthorizedSession``, since the Python
   client has no update method): ``GET`` the connector, ``PATCH ...?updateMask=minInstances,...``
   with only the changed fields, then ``GET`` the operation until done. The connector has no etag:
   ``start`` re-reads it and compares a fingerprint of its fields just before the ``PATCH``.
+
+What it reads is the one model of resource state (``console.resource_state``), built by the same
+functions as the Cloud Run state source's (``console.gcp.run_state_source``), except that every
+revision is kept.
 
 Every call has an explicit timeout and bounded retries (``console.gcp.clients``). The clients are
 built on first use, i.e. on the worker thread of the first action (like the sources', never on
@@ -21,27 +28,35 @@ status name, so a permission problem reads as one.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from console.actions.commands import LATEST, Command, RouteTraffic, ScaleConnector, ScaleService
-from console.actions.executor import ConflictError, DryRunResult, ExecutorError, OperationStatus
-from console.actions.plan import resolve_split
-from console.actions.state import (
-    ConnectorState,
-    ResourceState,
-    RevisionState,
-    ServiceState,
-    Target,
-    fingerprint,
+from console.actions.commands import Command, RouteTraffic, ScaleConnector, ScaleService
+from console.actions.executor import (
+    NO_CONNECTOR_DRY_RUN,
+    ConflictError,
+    DryRunResult,
+    ExecutorError,
+    OperationStatus,
 )
+from console.actions.plan import planned_settings
+from console.actions.target import Target
 from console.gcp.clients import (
     RPC_TIMEOUT_S,
     VpcAccessRest,
     VpcAccessRestError,
     build_run_clients,
     unary_retry,
+)
+from console.gcp.run_state_source import connector_state, service_state
+from console.resource_state import (
+    LATEST,
+    CloudRunServiceState,
+    ConnectorState,
+    ResourceState,
+    describe_resource,
 )
 
 if TYPE_CHECKING:
@@ -142,6 +157,9 @@ class GoogleExecutor:
         self._identity = identity
         self.rpc_timeout_s = rpc_timeout_s
         self._rest_lock = threading.Lock()  # one requests.Session: one call at a time
+        #: The last ``Service`` read per full name (a protobuf message): updates start from it.
+        self._services_read: dict[str, Any] = {}
+        self._services_lock = threading.Lock()
 
     def identity(self) -> str:
         return self._identity
@@ -200,55 +218,34 @@ class GoogleExecutor:
             raise _api_error(exc) from None
 
     def _read_connector(self, target: Target) -> ConnectorState:
-        body = self._connector_json(target)
-        try:
-            low, high = int(body["minInstances"]), int(body["maxInstances"])
-        except (KeyError, TypeError, ValueError):
+        state = connector_state(target.service_id, self._connector_json(target), time.time())
+        if state.min_instances is None or state.max_instances is None:
             raise ExecutorError(
                 "FAILED_PRECONDITION",
                 f"{target.resource} reports no minInstances/maxInstances (a throughput-sized "
                 "connector?): scale it with gcloud",
-            ) from None
-        machine = str(body.get("machineType") or "e2-micro")
-        status = str(body.get("state") or "STATE_UNSPECIFIED")
-        fields = {"min": low, "max": high, "type": machine, "state": status}
-        return ConnectorState(low, high, machine, None, status, fingerprint(fields))
+            )
+        return state
 
-    def _read_service(self, target: Target) -> ServiceState:
+    def _read_service(self, target: Target) -> CloudRunServiceState:
+        """The service and ALL its revisions (a rollback may name an old one)."""
         from google.api_core import exceptions
         from google.cloud import run_v2
 
         name = self.service_name(target.resource)
         try:
             service = self.services.get_service(name=name, **self._rpc())
-            listed = self.revisions.list_revisions(parent=name, **self._rpc())
-            revisions = list(listed)
+            revisions = list(self.revisions.list_revisions(parent=name, **self._rpc()))
         except exceptions.GoogleAPICallError as exc:
             raise _api_error(exc) from None
-        percents: dict[str, int] = {}
-        for status in service.traffic_statuses:
-            short = status.revision.rsplit("/", 1)[-1]
-            percents[short] = percents.get(short, 0) + status.percent
-        succeeded = run_v2.Condition.State.CONDITION_SUCCEEDED
-        states = []
-        for revision in reversed(revisions):  # oldest first, like the demo
-            short = revision.name.rsplit("/", 1)[-1]
-            ready = any(c.type_ == "Ready" and c.state == succeeded for c in revision.conditions)
-            states.append(RevisionState(short, ready, percents.get(short, 0)))
-        latest_type = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST
-        traffic = tuple(
-            (LATEST if t.type_ == latest_type else t.revision.rsplit("/", 1)[-1], t.percent)
-            for t in service.traffic
-            if t.percent
-        )
-        high = service.scaling.max_instance_count or None
-        return ServiceState(
-            service.scaling.min_instance_count,
-            high,
-            tuple(states),
-            traffic,
-            service.latest_ready_revision.rsplit("/", 1)[-1],
-            service.etag,
+        with self._services_lock:
+            self._services_read[name] = run_v2.Service.pb(service)
+        return service_state(
+            target.service_id,
+            run_v2.Service.pb(service),
+            [run_v2.Revision.pb(r) for r in revisions],
+            time.time(),
+            idle_revisions_shown=None,
         )
 
     # ---- Cloud Run updates ------------------------------------------------------------------
@@ -256,25 +253,30 @@ class GoogleExecutor:
     def service_update_request(
         self, command: Command, target: Target, state: ResourceState, *, validate_only: bool
     ) -> Any:
-        """The ``UpdateServiceRequest`` for a Cloud Run command: name, etag, the changed part and
-        an update mask naming it."""
+        """The ``UpdateServiceRequest`` for a Cloud Run command: the service as read with
+        ``state`` (its etag) with the changed part replaced, and an update mask naming it."""
         from google.cloud import run_v2
         from google.protobuf import field_mask_pb2
 
-        assert isinstance(state, ServiceState)
-        service = run_v2.Service(name=self.service_name(target.resource), etag=state.etag)
+        assert isinstance(state, CloudRunServiceState)
+        name = self.service_name(target.resource)
+        with self._services_lock:
+            read = self._services_read.get(name)
+        if read is not None and read.etag == state.etag:
+            service = run_v2.Service.wrap(type(read).FromString(read.SerializeToString()))
+        else:  # not read by this executor: the etag alone makes the server refuse a stale one
+            service = run_v2.Service(name=name, etag=state.etag)
+        after = planned_settings(command, state)
         if isinstance(command, ScaleService):
-            low = state.min_instances if command.min_instances is None else command.min_instances
-            high = state.max_instances if command.max_instances is None else command.max_instances
             service.scaling = run_v2.ServiceScaling(
-                min_instance_count=low, max_instance_count=high or 0
+                min_instance_count=after["min_instances"],
+                max_instance_count=after["max_instances"] or 0,
             )
             mask = ["scaling"]
         elif isinstance(command, RouteTraffic):
-            split = {LATEST: 100} if command.to_latest else resolve_split(state, command.split)
             kinds = run_v2.TrafficTargetAllocationType
             targets = []
-            for revision, percent in split.items():
+            for revision, percent in after["traffic"].items():
                 if percent <= 0:
                     continue
                 if revision == LATEST:
@@ -324,11 +326,7 @@ class GoogleExecutor:
 
     def dry_run(self, command: Command, target: Target, state: ResourceState) -> DryRunResult:
         if isinstance(command, ScaleConnector):
-            return DryRunResult(
-                False,
-                True,
-                "the Serverless VPC Access API has no dry run; the pre-flight checks stand in",
-            )
+            return NO_CONNECTOR_DRY_RUN
         request = self.service_update_request(command, target, state, validate_only=True)
         try:
             self._update_service(request)
@@ -343,7 +341,8 @@ class GoogleExecutor:
             current = self._read_connector(target)
             if current.etag != state.etag:
                 raise ConflictError(
-                    f"{target.resource} changed since it was read: it is now {current.summary()}"
+                    f"{target.resource} changed since it was read: it is now "
+                    f"{describe_resource(current)}"
                 )
             body, mask = self.connector_patch(command)
             try:

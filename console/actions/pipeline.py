@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 from console.actions import audit
 from console.actions.checks import CheckResult, refusals, run_checks
 from console.actions.commands import (
-    LATEST,
     Command,
     CommandError,
     RouteTraffic,
@@ -52,17 +51,12 @@ from console.actions.executor import (
 from console.actions.limits import ConnectorLimits, load_connector_limits
 from console.actions.locks import AlreadyInProgressError, ResourceLock, lock_key
 from console.actions.plan import Plan, build_plan
-from console.actions.state import (
-    ACTIONABLE_KINDS,
-    ResourceState,
-    Target,
-    describe_state,
-    resolve_target,
-)
+from console.actions.target import ACTIONABLE_KINDS, Target, resolve_target
 from console.actions.watch import DEFAULT_WATCH_S, ActionWatch, WatchReport
 from console.clock import VirtualClock
 from console.durations import format_duration
 from console.escalation import start_timers_for_action
+from console.resource_state import LATEST, ResourceState, describe_resource
 from console.session import SessionUpdate
 
 if TYPE_CHECKING:
@@ -436,7 +430,7 @@ class ActionEngine:
                 planned,
                 "failed",
                 f"the operation finished but {target.resource} does not show the change: "
-                f"{mismatch}; it is now {describe_state(target, verified)}",
+                f"{mismatch}; it is now {describe_resource(verified)}",
                 after=verified.settings(),
                 state=verified,
                 started=started,
@@ -445,7 +439,7 @@ class ActionEngine:
         result = self._finish(
             planned,
             "succeeded",
-            f"{changes}. Verified: {target.resource} is now {describe_state(target, verified)}",
+            f"{changes}. Verified: {target.resource} is now {describe_resource(verified)}",
             after=verified.settings(),
             state=verified,
             started=started,
@@ -460,7 +454,7 @@ class ActionEngine:
         self, planned: PlannedAction, current: ResourceState | None, started: float | None = None
     ) -> ActionResult:
         target = planned.plan.target
-        now = "" if current is None else f" (it is now {describe_state(target, current)})"
+        now = "" if current is None else f" (it is now {describe_resource(current)})"
         return self._finish(
             planned,
             "conflict",
@@ -498,9 +492,9 @@ class ActionEngine:
             )
         before = planned.plan.before.settings()
         if state.settings() == before:
-            where = f"{target.resource} is unchanged: {describe_state(target, state)}"
+            where = f"{target.resource} is unchanged: {describe_resource(state)}"
         else:
-            where = f"{target.resource} is now {describe_state(target, state)} (partly changed?)"
+            where = f"{target.resource} is now {describe_resource(state)} (partly changed?)"
         return self._finish(
             planned,
             "failed",

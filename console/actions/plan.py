@@ -2,7 +2,8 @@
 command that does the same.
 
 ``build_plan`` is pure: it takes the command, its target and the state an executor has just read
-(with its etag), and returns a ``Plan``. The blast radius comes from the workspace's dependency
+(a ``console.resource_state`` state, with its etag), and returns a ``Plan`` whose before/after
+are the state's ``settings()``. The blast radius comes from the workspace's dependency
 graph (every service that depends on the resource, directly or not) and its golden path (the
 steps those services carry). The gcloud equivalent is there to be copied into a terminal or a
 post-incident report; it names the project and region of the workspace.
@@ -14,8 +15,15 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from console.actions.commands import LATEST, Command, RouteTraffic, ScaleConnector, ScaleService
-from console.actions.state import ConnectorState, ResourceState, ServiceState, Target
+from console.actions.commands import Command, RouteTraffic, ScaleConnector, ScaleService
+from console.actions.target import Target
+from console.resource_state import (
+    LATEST,
+    CloudRunServiceState,
+    ConnectorState,
+    ResourceState,
+    short_revision,
+)
 from console.workspace import Workspace
 
 #: How each changeable field is named on screen.
@@ -109,7 +117,9 @@ def blast_radius(workspace: Workspace, service_id: str) -> BlastRadius:
     return BlastRadius(tuple(ordered), names, steps)
 
 
-def resolve_split(state: ServiceState, split: tuple[tuple[str, int], ...]) -> dict[str, int]:
+def resolve_split(
+    state: CloudRunServiceState, split: tuple[tuple[str, int], ...]
+) -> dict[str, int]:
     """The split with revision suffixes expanded to full names (unknown names kept as given)."""
     resolved: dict[str, int] = {}
     for name, percent in split:
@@ -127,7 +137,7 @@ def planned_settings(command: Command, before: ResourceState) -> dict[str, Any]:
     if isinstance(command, ScaleConnector | ScaleService):
         after.update(command.arguments())
     elif isinstance(command, RouteTraffic):
-        assert isinstance(before, ServiceState)
+        assert isinstance(before, CloudRunServiceState)
         after["traffic"] = (
             {LATEST: 100} if command.to_latest else resolve_split(before, command.split)
         )
@@ -145,10 +155,7 @@ def _field_changes(
             continue
         names = list(dict.fromkeys([*old, *new]))
         for name in names:
-            short = name
-            if name.startswith(service_resource + "-"):
-                short = name[len(service_resource) + 1 :]
-            label = f"traffic to {short}"
+            label = f"traffic to {short_revision(service_resource, name)}"
             changes.append(
                 FieldChange(
                     f"traffic.{name}", label, f"{old.get(name, 0)}%", f"{new.get(name, 0)}%"

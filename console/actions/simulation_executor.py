@@ -1,12 +1,13 @@
 """The demo's executor: actions carried out on the embedded simulation, like the APIs would.
 
 ``SimulationExecutor`` speaks the ``Executor`` protocol over ``DemoSimulation``'s control interface.
-It reads a resource's settings (the etag is a fingerprint of them: the simulation has none), runs
-Cloud Run's dry run (``validate_only``; the connector API has none), sends a change only while the
-etag still matches, and returns an operation that finishes after a realistic delay on the
-session's clock (a connector update ~20 s, then its autoscaler adds an instance every ~30 s;
-Cloud Run traffic and scaling in a few seconds). The simulation's refusals (``SimulatedApiError``)
-become ``ExecutorError`` with the same code. Thread-safe.
+It reads a resource's state as the simulation reports it to its source (``console.resource_state``;
+the etag is a fingerprint of the settings: the simulation has none), runs Cloud Run's dry run
+(``validate_only``; the connector API has none), sends a change only while the etag still matches,
+and returns an operation that finishes after a realistic delay on the session's clock (a connector
+update ~20 s, then its autoscaler adds an instance every ~30 s; Cloud Run traffic and scaling in a
+few seconds). The simulation's refusals (``SimulatedApiError``) become ``ExecutorError`` with the
+same code. Thread-safe.
 """
 
 from __future__ import annotations
@@ -15,21 +16,20 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from console.actions.commands import LATEST, Command, RouteTraffic, ScaleConnector, ScaleService
+from console.actions.commands import Command, RouteTraffic, ScaleConnector, ScaleService
 from console.actions.executor import (
+    NO_CONNECTOR_DRY_RUN,
     ConflictError,
     DryRunResult,
     ExecutorError,
     OperationStatus,
 )
-from console.actions.plan import resolve_split
-from console.actions.state import (
+from console.actions.plan import planned_settings
+from console.actions.target import Target
+from console.resource_state import (
     ConnectorState,
     ResourceState,
-    RevisionState,
-    ServiceState,
-    Target,
-    fingerprint,
+    short_revision,
 )
 from console.simulation import DemoSimulation, SimulatedApiError
 
@@ -70,9 +70,6 @@ class SimulationExecutor:
         self._now = clock_now
         #: Held from the etag comparison to the change, so nothing slips in between.
         self._send_lock = threading.Lock()
-        self._state_lock = threading.Lock()
-        #: Services whose traffic was last sent "to latest" (the simulation only knows splits).
-        self._follows_latest: set[str] = set()
         self._operations = 0
 
     def identity(self) -> str:
@@ -81,59 +78,18 @@ class SimulationExecutor:
     # ---- reading ----------------------------------------------------------------------------
 
     def read(self, target: Target) -> ResourceState:
+        """What the simulation reports for the resource: the state its source delivers too
+        (``DemoSimulation.resource_state``)."""
         try:
-            if target.kind == "vpc_connector":
-                settings = self.simulation.connector_settings(target.service_id)
-                fields = {
-                    "min": settings.min_instances,
-                    "max": settings.max_instances,
-                    "type": settings.machine_type,
-                }
-                return ConnectorState(
-                    settings.min_instances,
-                    settings.max_instances,
-                    settings.machine_type,
-                    settings.instances,
-                    "READY",
-                    fingerprint(fields),
-                )
-            service = self.simulation.service_settings(target.service_id)
+            return self.simulation.resource_state(target.service_id, self._now())
         except SimulatedApiError as exc:
             raise ExecutorError(exc.code, str(exc)) from None
-        revisions = tuple(
-            RevisionState(r.name, r.ready, r.traffic_percent, r.instances)
-            for r in service.revisions
-        )
-        split = tuple((r.name, r.traffic_percent) for r in service.revisions if r.traffic_percent)
-        latest = next((r.name for r in reversed(service.revisions) if r.ready), "")
-        with self._state_lock:
-            follows = target.service_id in self._follows_latest
-        if follows and dict(split) == {latest: 100}:
-            split = ((LATEST, 100),)
-        fields = {
-            "min": service.min_instances,
-            "max": service.max_instances,
-            "traffic": dict(split),
-            "revisions": [(r.name, r.ready) for r in revisions],
-        }
-        return ServiceState(
-            service.min_instances,
-            service.max_instances,
-            revisions,
-            split,
-            latest,
-            fingerprint(fields),
-        )
 
     # ---- dry run ----------------------------------------------------------------------------
 
     def dry_run(self, command: Command, target: Target, state: ResourceState) -> DryRunResult:
         if isinstance(command, ScaleConnector):
-            return DryRunResult(
-                False,
-                True,
-                "the Serverless VPC Access API has no dry run; the pre-flight checks stand in",
-            )
+            return NO_CONNECTOR_DRY_RUN
         try:
             self._send(command, target, state, validate_only=True)
         except SimulatedApiError as exc:
@@ -154,12 +110,6 @@ class SimulationExecutor:
                 self._send(command, target, state, validate_only=False)
             except SimulatedApiError as exc:
                 raise ExecutorError(exc.code, str(exc)) from None
-            if isinstance(command, RouteTraffic):
-                with self._state_lock:
-                    if command.to_latest:
-                        self._follows_latest.add(target.service_id)
-                    else:
-                        self._follows_latest.discard(target.service_id)
             self._operations += 1
             number = self._operations
         started = self._now()
@@ -194,31 +144,22 @@ class SimulationExecutor:
                 validate_only=validate_only,
             )
         else:
-            assert isinstance(state, ServiceState)
-            if command.to_latest:
-                split = {state.latest_ready_revision: 100}
-            else:
-                split = resolve_split(state, command.split)
-                if LATEST in split:
-                    percent = split.pop(LATEST)
-                    latest = state.latest_ready_revision
-                    split[latest] = split.get(latest, 0) + percent
+            split = planned_settings(command, state)["traffic"]  # LATEST stays LATEST
             sim.route_traffic(target.service_id, split, at=at, validate_only=validate_only)
 
     def _progress(self, command: Command, target: Target) -> str:
         try:
-            if isinstance(command, ScaleConnector):
-                now = self.simulation.connector_settings(target.service_id)
-                return (
-                    f"Updating {target.resource}: {now.instances} instances running, "
-                    f"{now.machine_type}"
-                )
-            service = self.simulation.service_settings(target.service_id)
+            state = self.simulation.resource_state(target.service_id, self._now())
         except SimulatedApiError:
             return f"Updating {target.resource}"
+        if isinstance(state, ConnectorState):
+            return (
+                f"Updating {target.resource}: {state.instances} instances running, "
+                f"{state.machine_type}"
+            )
         shares = ", ".join(
-            f"{r.name.removeprefix(target.resource + '-')} {r.instances} inst."
-            for r in service.revisions
+            f"{short_revision(target.resource, r.name)} {r.instances} inst."
+            for r in sorted(state.revisions, key=lambda r: r.name)
         )
         return f"Updating {target.resource}: {shares}"
 

@@ -1,5 +1,9 @@
 """Cloud Run and VPC connector state as a source: revisions, traffic split and instance limits.
 
+``service_state`` and ``connector_state`` turn what the APIs return into the one model of
+resource state (``console.resource_state``); the Google action executor reads through them too,
+so a plan's "before" is the state the Resources panel shows.
+
 Each poll reads, for the workspace's region:
 
 * ``ListServices`` once (all pages) for every Cloud Run service, then ``ListRevisions`` per
@@ -28,6 +32,7 @@ from console.gcp.clients import (
     VpcAccessRest,
     describe_api_error,
     unary_retry,
+    worst_problem,
 )
 from console.gcp.credentials import CredentialsError
 from console.resource_state import (
@@ -61,9 +66,19 @@ def _seconds(ts: Any) -> float | None:
 
 
 def service_state(
-    service_id: str, service_pb: Any, revisions_pb: list[Any], observed_at: float
+    service_id: str,
+    service_pb: Any,
+    revisions_pb: list[Any],
+    observed_at: float,
+    *,
+    idle_revisions_shown: int | None = IDLE_REVISIONS_SHOWN,
 ) -> CloudRunServiceState:
-    """A ``CloudRunServiceState`` from the raw ``Service`` and its ``Revision`` protobufs."""
+    """A ``CloudRunServiceState`` from the raw ``Service`` and its ``Revision`` protobufs
+    (newest first, as ``ListRevisions`` returns them).
+
+    Revisions without traffic beyond ``idle_revisions_shown`` are left out (None keeps every
+    one: an action routing traffic back to an older revision must find it).
+    """
     from google.cloud import run_v2
 
     latest_type = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST.value
@@ -75,7 +90,7 @@ def service_state(
     via_latest: set[str] = set()
     tags: dict[str, str] = {}
     for target in targets:
-        name = target.revision
+        name = target.revision.rsplit("/", 1)[-1]
         if target.type_ == latest_type or not name:
             name = latest_ready
             via_latest.add(name)
@@ -92,7 +107,7 @@ def service_state(
         known.add(name)
         percent = percents.get(name, 0)
         if percent <= 0:
-            if idle >= IDLE_REVISIONS_SHOWN:
+            if idle_revisions_shown is not None and idle >= idle_revisions_shown:
                 continue
             idle += 1
         ready = any(c.type_ == "Ready" and c.state == succeeded for c in revision.conditions)
@@ -132,7 +147,8 @@ def service_state(
 
 
 def connector_state(service_id: str, body: dict[str, Any], observed_at: float) -> ConnectorState:
-    """A ``ConnectorState`` from the REST ``Connector`` JSON."""
+    """A ``ConnectorState`` from the REST ``Connector`` JSON (the sources' read and the
+    actions')."""
 
     def number(key: str) -> int | None:
         value = body.get(key)
@@ -218,8 +234,7 @@ class RunStateSource:
         if self.cache is not None and batch.resources:
             self.cache.update(batch.resources)
         if problems:
-            order = {"unauthorized": 0, "quota": 1, "error": 2}
-            state = min((p[0] for p in problems), key=lambda s: order.get(s, 3))
+            state = worst_problem(problems)[0]
             message = "; ".join(dict.fromkeys(p[1] for p in problems))
         else:
             state = "ok"

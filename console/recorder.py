@@ -2,12 +2,13 @@
 
 ``FlightRecorder`` subscribes to a ``Session``. On each update (on the draining thread, the GUI's
 in the window) it only *gathers*: copies of the samples each changed series received since the
-last recorded timestamp, the new log entries, source status changes and, by comparing health
-before and after, a timeline entry whenever a service's status or the golden path's first broken
-step changes. It hands that to a writer thread through a queue. The writer thread alone touches
-the file: SQLite in WAL mode, one transaction committed at least every ``commit_interval_s``
-(default one second) and on ``flush``/``close``. A crash or ``kill -9`` therefore loses at most
-about a second, and the file is a readable snapshot at every moment.
+last recorded timestamp, the new log entries, source status changes, cloud resource states that
+changed (``console.recorded_resources``) and, by comparing health before and after, a timeline
+entry whenever a service's status or the golden path's first broken step changes. It hands that
+to a writer thread through a queue. The writer thread alone touches the file: SQLite in WAL
+mode, one transaction committed at least every ``commit_interval_s`` (default one second) and on
+``flush``/``close``. A crash or ``kill -9`` therefore loses at most about a second, and the file
+is a readable snapshot at every moment.
 
 Write errors (a full disk: ``database or disk is full``) are reported as data: ``status`` turns
 ``failed`` with the message, ``on_error`` is called (on the writer thread: a frontend marshals it
@@ -42,6 +43,8 @@ from typing import Any, Literal
 import numpy as np
 
 from console import __version__
+from console.recorded_resources import resource_record
+from console.resource_state import ResourceState as CloudResourceState
 from console.session import Session, SessionUpdate
 from console.snapshot_format import (
     CLOSED_CLEAN,
@@ -163,6 +166,7 @@ class FlightRecorder:
         self._incident_started_at: float | None = None
         self._last_t: dict[SeriesKey, float] = {}
         self._last_source_status: dict[str, SourceStatus] = {}
+        self._last_resources: dict[str, CloudResourceState] = {}
 
     # -- lifecycle (caller's thread) -----------------------------------------------------------
 
@@ -193,6 +197,9 @@ class FlightRecorder:
         for name, status in session.source_statuses.items():
             initial.statuses.append(RecordedSourceStatus(now, status))
             self._last_source_status[name] = status
+        for service_id, state in session.resources.items():
+            initial.resource_states.append(resource_record(state, now))
+            self._last_resources[service_id] = state
         health = session.health
         initial.timeline.extend(session.timeline)
         initial.timeline.append(
@@ -296,7 +303,12 @@ class FlightRecorder:
                     chunk.statuses.append(RecordedSourceStatus(now, status))
                     self._last_source_status[name] = status
         chunk.timeline = list(update.new_timeline)
-        if chunk.samples or chunk.logs or chunk.statuses or chunk.timeline:
+        for service_id in sorted(update.resources_changed):
+            state = session.resources.get(service_id)
+            if state is not None and self._last_resources.get(service_id) != state:
+                chunk.resource_states.append(resource_record(state, now))
+                self._last_resources[service_id] = state
+        if chunk.samples or chunk.logs or chunk.statuses or chunk.timeline or chunk.resource_states:
             self._queue.put(chunk)
 
     # -- the writer thread -----------------------------------------------------------------------

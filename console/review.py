@@ -12,7 +12,9 @@
   cloud: ``read_only`` is always true and no executor is ever attached). ``seek(t)`` moves the
   cursor: health is re-evaluated at ``t`` with ``console.health`` (``evaluate_health(at=t)``),
   ``logs``/``timeline`` hold what was recorded up to ``t``, ``source_statuses`` the recorded
-  states at ``t``; subscribers get a ``SessionUpdate`` like after a live drain.
+  states at ``t``, ``resources`` the newest recorded resource state per service at or before
+  ``t`` (``console.recorded_resources``); subscribers get a ``SessionUpdate`` like after a live
+  drain.
 - ``health_history``: health sampled over the recording, merged into spans of the golden path's
   state (whole, degraded, broken at a step, no data): the review bar's strip and the report's
   outage window.
@@ -35,6 +37,7 @@ import numpy as np
 from console.durations import parse_duration
 from console.health import HealthReport
 from console.notes import fold_timeline
+from console.recorded_resources import RecordedResources
 from console.session import STALE_MARGIN_S, Session, SessionUpdate
 from console.snapshot import Snapshot, SnapshotError
 from console.snapshot_format import RecordedSourceStatus
@@ -374,6 +377,8 @@ class ReviewSession(Session):
         self._timeline_times = [e.t for e in self.recorded_timeline]
         self._log_times = snapshot.log_times()
         self._recorded_statuses: list[RecordedSourceStatus] = snapshot.source_statuses()
+        #: Every recorded resource state (``resources`` holds the newest per service at the cursor).
+        self.recorded_resources = RecordedResources(snapshot.resource_states())
         self._cursor: float | None = None
         self.seek(clock.now())
 
@@ -440,6 +445,13 @@ class ReviewSession(Session):
         if statuses != self.source_statuses:
             self.source_statuses = statuses
             update.statuses_changed = True
+        resources = self.recorded_resources.at(t)
+        update.resources_changed = {
+            sid
+            for sid in resources.keys() | self.resources.keys()
+            if resources.get(sid) is not self.resources.get(sid)
+        }
+        self.resources = resources
         self.health = self.evaluate_health()
         update.health_changed = True  # values at the cursor moved, even when statuses did not
         for callback in list(self._subscribers):

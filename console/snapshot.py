@@ -40,6 +40,7 @@ import numpy as np
 
 from console import __version__
 from console.clock import VirtualClock
+from console.recorded_resources import resource_record
 from console.recorder import FlightRecorder, workspace_toml_text
 from console.session import Session
 from console.snapshot_format import (
@@ -474,6 +475,7 @@ def detach_session(session: Session) -> Session:
     copy.logs.extend(session.logs)
     copy.timeline.extend(session.timeline)
     copy.source_statuses = dict(session.source_statuses)
+    copy.resources = dict(session.resources)
     return copy
 
 
@@ -499,7 +501,11 @@ def _copy_snapshot(
             progress(done, len(keys) + 1)
     writer.append_logs(snapshot.logs(t0, t1))
     writer.append_source_statuses(snapshot.source_statuses(t0, t1))
-    writer.append_resource_states(snapshot.resource_states(t0, t1))
+    states = snapshot.resource_states(t0, t1)
+    if t0 is not None:  # the state each resource was in when the range begins, read before it
+        carried = {r.service: r for r in snapshot.resource_states(None, t0) if r.t < t0}
+        states = [*carried.values(), *states]
+    writer.append_resource_states(states)
     writer.append_timeline(snapshot.timeline(t0, t1))
 
 
@@ -527,6 +533,9 @@ def _copy_session(
     writer.append_source_statuses(
         [RecordedSourceStatus(now, s) for s in session.source_statuses.values()]
     )
+    # Only the newest state of each resource is in memory: kept when read before the range ends.
+    states = [resource_record(s, now) for s in session.resources.values()]
+    writer.append_resource_states([r for r in states if r.t <= high])
 
 
 def save_snapshot(

@@ -8,11 +8,16 @@ run (passed or where it stopped and why, how long, which events arrived, how lon
 missing" when it cannot run), and the escalation timers with their commands (``TimerRow``).
 
 Everything shown comes from ``session.workflow`` (``console.criteria``, ``console.escalation``,
-``console.probes``); the panel decides nothing. It refreshes its texts after each drain and on
-the 1-second tick (countdowns move without new data). Key C brings it to the front.
+``console.probes``); the panel decides nothing. The verdict and the cards are one widget,
+``CriteriaBoardView``, fed statuses with ``show_board``: the review of a recording feeds it the
+board re-evaluated at its cursor (``ui.review_panels.RecordedRecoveryPanel``). It refreshes its
+texts after each drain and on the 1-second tick (countdowns move without new data). Key C brings
+it to the front.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -25,13 +30,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.criteria import CriterionStatus
+from console.criteria import CriterionStatus, RecoveryVerdict
 from console.durations import format_duration
 from console.escalation import TimerError
 from console.probes import ProbeResult
 from console.session import SessionUpdate
 from console.units import format_clock, format_value
 from console.workflow import IncidentWorkflow
+from console.workspace import CriterionSpec
 from ui.banner import ElidedLabel
 from ui.escalation_view import TimerRow
 from ui.note_dialog import ReasonDialog
@@ -177,6 +183,71 @@ class ProbeLine(QFrame):
         self.detail.setText(detail)
 
 
+class CriteriaBoardView(QWidget):
+    """The verdict and one card per criterion, fed a board's statuses with ``show_board``.
+
+    The live Recovery panel feeds it from ``session.workflow.board`` after every drain; the
+    review feeds it the board re-evaluated at the cursor (``console.criteria_history``).
+    """
+
+    def __init__(self, specs: Sequence[CriterionSpec], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.verdict_label = QLabel()
+        self.verdict_label.setWordWrap(True)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(3)
+        column.addWidget(self.verdict_label)
+        self.cards: dict[str, CriterionCard] = {}
+        for spec in specs:
+            card = CriterionCard()
+            self.cards[spec.id] = card
+            column.addWidget(card)
+        if not self.cards:
+            column.addWidget(QLabel("No recovery criteria: declare [[criteria]] in the workspace."))
+
+    def show_board(
+        self, statuses: Sequence[CriterionStatus], verdict: RecoveryVerdict, now: float
+    ) -> None:
+        """Show the verdict and each criterion's status, durations as of ``now``."""
+        look = "failing"
+        if verdict.recovered:
+            look = "ok"
+            text = f"✔ RECOVERED · all {verdict.total} criteria met"
+            if verdict.since is not None:
+                text += f" · {_since_text(verdict.since, now)}"
+        elif verdict.total:
+            waiting = [
+                s.spec.sustain_s - (now - s.holding_since)
+                for s in statuses
+                if s.state != "met" and s.holding_since is not None
+            ]
+            on_track = len(statuses) == verdict.total and all(
+                s.state == "met" or s.holding for s in statuses
+            )
+            text = f"✖ NOT RECOVERED · {verdict.met} of {verdict.total} criteria met"
+            if on_track and waiting:  # all hold: recovery is a matter of time, barring a breach
+                text = (
+                    f"◑ NOT RECOVERED YET · {verdict.met} of {verdict.total} met"
+                    f" · {format_duration(max(0.0, *waiting))} to go if nothing breaks"
+                )
+                look = "degraded"
+        else:
+            look, text = "unknown", "No recovery criteria declared"
+        self.verdict_label.setText(text)
+        style = (
+            f"background: {STATUS_STYLES[look].fill}; color: {STATUS_STYLES[look].text};"
+            " font-size: 12pt; font-weight: bold;"
+            " padding: 3px 8px; border-radius: 3px;"
+        )
+        if self.verdict_label.styleSheet() != style:
+            self.verdict_label.setStyleSheet(style)
+        for status in statuses:
+            card = self.cards.get(status.spec.id)
+            if card is not None:
+                card.show_status(status, now)
+
+
 class RecoveryPanel(QWidget):
     """The Recovery tab: verdict, criteria, probes and escalation timers of the workflow."""
 
@@ -184,8 +255,9 @@ class RecoveryPanel(QWidget):
         super().__init__(parent)
         self.workflow = workflow
         session = workflow.session
-        self.verdict_label = QLabel()
-        self.verdict_label.setWordWrap(True)
+        self.board_view = CriteriaBoardView(session.workspace.criteria)
+        self.verdict_label = self.board_view.verdict_label
+        self.cards = self.board_view.cards
         self.message_label = QLabel()
         self.message_label.setWordWrap(True)
         self.message_label.setStyleSheet(f"color: {STATUS_STYLES['failing'].fill};")
@@ -195,16 +267,8 @@ class RecoveryPanel(QWidget):
         column = QVBoxLayout(body)
         column.setContentsMargins(6, 4, 6, 6)
         column.setSpacing(3)
-        column.addWidget(self.verdict_label)
+        column.addWidget(self.board_view)
         column.addWidget(self.message_label)
-
-        self.cards: dict[str, CriterionCard] = {}
-        for spec in session.workspace.criteria:
-            card = CriterionCard()
-            self.cards[spec.id] = card
-            column.addWidget(card)
-        if not self.cards:
-            column.addWidget(QLabel("No recovery criteria: declare [[criteria]] in the workspace."))
 
         self.probe_lines: dict[str, ProbeLine] = {}
         if session.workspace.probes:
@@ -245,44 +309,7 @@ class RecoveryPanel(QWidget):
     def refresh(self, now: float) -> None:
         """Show the board, the probes and the timers as of ``now``."""
         board = self.workflow.board
-        verdict = board.verdict()
-        look = "failing"
-        if verdict.recovered:
-            look = "ok"
-            text = f"✔ RECOVERED · all {verdict.total} criteria met"
-            if verdict.since is not None:
-                text += f" · {_since_text(verdict.since, now)}"
-        elif verdict.total:
-            statuses = board.statuses()
-            waiting = [
-                s.spec.sustain_s - (now - s.holding_since)
-                for s in statuses
-                if s.state != "met" and s.holding_since is not None
-            ]
-            on_track = len(statuses) == verdict.total and all(
-                s.state == "met" or s.holding for s in statuses
-            )
-            text = f"✖ NOT RECOVERED · {verdict.met} of {verdict.total} criteria met"
-            if on_track and waiting:  # all hold: recovery is a matter of time, barring a breach
-                text = (
-                    f"◑ NOT RECOVERED YET · {verdict.met} of {verdict.total} met"
-                    f" · {format_duration(max(0.0, *waiting))} to go if nothing breaks"
-                )
-                look = "degraded"
-        else:
-            look, text = "unknown", "No recovery criteria declared"
-        self.verdict_label.setText(text)
-        style = (
-            f"background: {STATUS_STYLES[look].fill}; color: {STATUS_STYLES[look].text};"
-            " font-size: 12pt; font-weight: bold;"
-            " padding: 3px 8px; border-radius: 3px;"
-        )
-        if self.verdict_label.styleSheet() != style:
-            self.verdict_label.setStyleSheet(style)
-        for status in board.statuses():
-            card = self.cards.get(status.spec.id)
-            if card is not None:
-                card.show_status(status, now)
+        self.board_view.show_board(board.statuses(), board.verdict(), now)
         results = self.workflow.probe_results()
         for probe_id, line in self.probe_lines.items():
             line.show_result(results.get(probe_id), self.workflow.probe_problem(probe_id), now)

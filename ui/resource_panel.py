@@ -6,7 +6,8 @@ than one revision says so in its title, so the backend's two revisions show at a
 service-level min/max instances and, per revision, its own limits, readiness and instances where
 known. A connector card shows its state, machine type and how its instances sit against min and
 max. Every card says how old its reading is. The state comes from ``Session.resources``
-(``console.resource_state``), reported by the Cloud Run state source or the demo simulation.
+(``console.resource_state``), reported by the Cloud Run state source or the demo simulation;
+``show_resources`` feeds it any states instead (the review: those recorded at its cursor).
 
 ``install_resource_panel`` adds it to the window as the "Resources" panel (key R).
 """
@@ -29,6 +30,7 @@ from console.resource_state import (
     short_revision,
 )
 from console.session import Session, SessionUpdate
+from console.units import format_clock
 from ui.theme import (
     CURVE_COLOURS,
     PANEL,
@@ -99,11 +101,17 @@ class SplitBar(QWidget):
 
 
 class ResourceCard(QFrame):
-    """One resource: a title, a bar and the detail lines."""
+    """One resource: a title, a bar and the detail lines.
 
-    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+    ``recorded``: the state comes from a recording, which keeps a state when it changed, so the
+    title says since when it held ("since 16:02:20 (40s)", ``observed_at`` as
+    ``console.recorded_resources`` sets it) instead of how old the reading is.
+    """
+
+    def __init__(self, name: str, parent: QWidget | None = None, *, recorded: bool = False) -> None:
         super().__init__(parent)
         self.name = name
+        self.recorded = recorded
         self.setObjectName("resourceCard")
         self.setStyleSheet(
             f"#resourceCard {{ background: {PANEL}; border: 1px solid {PANEL_BORDER};"
@@ -135,6 +143,8 @@ class ResourceCard(QFrame):
         if not state.observed_at:
             return ""
         age = max(0.0, now - state.observed_at)
+        if self.recorded:
+            return f"since {format_clock(state.observed_at)} ({format_duration(age)})"
         return f"read {format_duration(age)} ago" if age >= 2 else "read just now"
 
     def _title(self, text: str, badge: str, badge_colour: str, age: str) -> None:
@@ -247,11 +257,17 @@ def card_order(services: Mapping[str, object], resources: Mapping[str, ResourceS
 
 
 class ResourcePanel(QWidget):
-    """Cards for every resource the session knows the state of, in workspace order."""
+    """Cards for every resource the session knows the state of, in workspace order.
 
-    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+    ``recorded``: the states shown are a recording's (the review), see ``ResourceCard``.
+    """
+
+    def __init__(
+        self, session: Session, parent: QWidget | None = None, *, recorded: bool = False
+    ) -> None:
         super().__init__(parent)
         self.session = session
+        self.recorded = recorded
         self.cards: dict[str, ResourceCard] = {}
         self._order: list[str] = []
         caption = QLabel("RESOURCES · traffic split and instance limits")
@@ -297,14 +313,29 @@ class ResourcePanel(QWidget):
     def refresh(self, now: float | None = None) -> None:
         """Show every known state (ages move with the clock)."""
         now = self.session.clock.now() if now is None else now
-        resources = {sid: self._with_instances(sid, s) for sid, s in self.session.resources.items()}
+        self.show_resources(self.session.resources, now)
+
+    def show_resources(
+        self,
+        resources: Mapping[str, ResourceState],
+        now: float,
+        empty_text: str | None = None,
+    ) -> None:
+        """Show these states (ages as of ``now``); cards of services not in ``resources`` are
+        hidden. ``empty_text`` replaces what the panel says when there is nothing to show (the
+        review feeds the states recorded at its cursor this way)."""
+        resources = {sid: self._with_instances(sid, s) for sid, s in resources.items()}
         self.empty.setVisible(not resources)
+        if empty_text is not None and empty_text != self.empty.text():
+            self.empty.setText(empty_text)
+        for service_id, card in self.cards.items():
+            card.setVisible(service_id in resources)
         order = card_order(self.session.workspace.services, resources)
         for service_id in order:
             card = self.cards.get(service_id)
             if card is None:
                 service = self.session.workspace.services.get(service_id)
-                card = ResourceCard(service.name if service else service_id)
+                card = ResourceCard(service.name if service else service_id, recorded=self.recorded)
                 self.cards[service_id] = card
             card.show_state(resources[service_id], now)
         if order != self._order:

@@ -9,12 +9,20 @@ moves the cursor to it (``seek_requested``).
 first, like the live log table would have shown them at that moment. It re-reads only when the
 cursor crosses a log entry, and only while it is shown.
 
-Both take the ``ReviewSession`` and are told the cursor with ``show_cursor(t)``; they read what
-the session recorded and decide nothing.
+``RecordedRecoveryPanel`` shows the recovery criteria at the cursor with the live window's own
+board view (``ui.criteria_board.CriteriaBoardView``): the statuses of the newest evaluation at or
+before the cursor of the board re-run over the recorded series (``console.criteria_history``,
+computed once per review on the background worker), and the newest ``criterion``/``recovery``
+entry the live console wrote by then, so the two can be compared.
+
+They take the ``ReviewSession`` and are told the cursor with ``show_cursor(t)``; they read what
+the session recorded (or what was computed from it) and decide nothing. (The Resources tab of a
+review is the live ``ui.resource_panel.ResourcePanel``, fed the states recorded at the cursor.)
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import time
 from collections.abc import Iterable
@@ -27,16 +35,19 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QScrollArea,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from console.criteria_history import CriteriaHistory
 from console.durations import format_duration
 from console.review import ReviewSession
 from console.sources import LogEntry
 from console.timeline import TimelineEntry
+from ui.criteria_board import CriteriaBoardView
 from ui.theme import ACCENT, PANEL, ROOT_CAUSE, STATUS_STYLES, TEXT, TEXT_DIM, qcolor
 
 #: Log rows shown: the newest at or before the cursor.
@@ -302,3 +313,130 @@ class RecordedLogPanel(QWidget):
                 text += f" · newest {format_duration(t - self.entries[-1].t)} before it"
         if text != self.caption.text():
             self.caption.setText(text)
+
+
+#: Timeline kinds the live recovery board writes (a criterion met or lost, recovery declared).
+RECOVERY_KINDS = ("criterion", "recovery")
+
+
+class RecordedRecoveryPanel(QWidget):
+    """The recovery criteria at the cursor, re-evaluated from the recorded series."""
+
+    def __init__(self, session: ReviewSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.history: CriteriaHistory | None = None
+        self._cursor = session.cursor
+        self._live_entries = [e for e in session.recorded_timeline if e.kind in RECOVERY_KINDS]
+        self._live_times = [e.t for e in self._live_entries]
+        criteria = session.workspace.criteria
+
+        self.caption = QLabel("RECOVERY AT THE CURSOR · re-evaluated from the recorded series")
+        self.caption.setStyleSheet(_CAPTION_STYLE)
+        self.caption.setToolTip(
+            "The recovery criteria of the recording's workspace, evaluated over the recorded "
+            "series with the same rules as the live console (sustain periods included), as they "
+            "stood at the cursor. The live console's own entries are on the Timeline."
+        )
+        self.state_label = QLabel()
+        self.state_label.setWordWrap(True)
+        self.state_label.setStyleSheet(f"color: {TEXT_DIM};")
+        self.board_view: CriteriaBoardView | None = None
+        self.live_label = QLabel()
+        self.live_label.setWordWrap(True)
+        self.live_label.setStyleSheet(f"color: {TEXT_DIM}; font-size: 9pt;")
+
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(4)
+        column.addWidget(self.state_label)
+        if criteria:
+            self.board_view = CriteriaBoardView(criteria)
+            self.board_view.hide()  # until the evaluation is done
+            column.addWidget(self.board_view)
+            self.state_label.setText("Evaluating the recovery criteria over the recording…")
+        else:
+            self.state_label.setText("The recording's workspace declares no recovery criteria.")
+        column.addWidget(self.live_label)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(4)
+        layout.addWidget(self.caption)
+        layout.addWidget(scroll, 1)
+        self._show_live_entry(self._cursor)
+
+    def show_progress(self, fraction: float) -> None:
+        """The evaluation's progress (from the background worker), until it is done."""
+        if self.history is None and self.board_view is not None:
+            self.state_label.setText(
+                f"Evaluating the recovery criteria over the recording… {100 * fraction:.0f} %"
+            )
+
+    def show_failure(self, message: str) -> None:
+        """The evaluation failed: say so (and why) instead of waiting for it."""
+        if self.board_view is not None:
+            self.board_view.hide()
+        self.state_label.setText(
+            f"✖ The recovery criteria could not be evaluated over this recording: {message}"
+        )
+        self.state_label.setStyleSheet(f"color: {STATUS_STYLES['failing'].fill};")
+        self.state_label.show()
+
+    def set_history(self, history: CriteriaHistory) -> None:
+        """The board evaluated over the recording: show it at the cursor from now on."""
+        self.history = history
+        self.show_cursor(self._cursor, force=True)
+
+    def show_cursor(self, t: float, *, force: bool = False) -> None:
+        """Show the criteria as evaluated at ``t`` (only while shown, unless ``force``: a
+        hidden tab catches up when it is shown)."""
+        self._cursor = t
+        if not force and not self.isVisible():
+            return
+        self._show_live_entry(t)
+        history, view = self.history, self.board_view
+        if history is None or view is None:
+            return
+        moment = history.at(t)
+        if moment is None or (not history.complete and history.end is not None and t > history.end):
+            view.hide()
+            end = history.end
+            self.state_label.setText(
+                "The evaluation stopped before the cursor"
+                + (f" (it reached {_clock(end)})." if end is not None else ".")
+            )
+            self.state_label.show()
+            return
+        self.state_label.hide()
+        view.show()
+        view.show_board(moment.statuses, moment.verdict, t)
+
+    def board_texts(self) -> list[str]:
+        """The verdict and each card's state line as shown (tests, screenshots)."""
+        if self.board_view is None or not self.board_view.isVisibleTo(self):
+            return [self.state_label.text()]
+        view = self.board_view
+        return [view.verdict_label.text(), *(card.state_text for card in view.cards.values())]
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.show_cursor(self._cursor, force=True)
+
+    def _show_live_entry(self, t: float) -> None:
+        index = bisect.bisect_right(self._live_times, t) - 1
+        if not self._live_entries:
+            text = "Live, the console wrote no criterion or recovery entry in this recording."
+        elif index < 0:
+            text = "Live, the console had written no criterion or recovery entry by the cursor."
+        else:
+            entry = self._live_entries[index]
+            text = f"Live, the newest entry by the cursor: {_clock(entry.t)} {entry.text}"
+        if text != self.live_label.text():
+            self.live_label.setText(text)

@@ -2,7 +2,9 @@
 
 ``ReviewWindow`` is the ``MainWindow`` on a ``console.review.ReviewSession`` (no sources, no
 executor, no flight recorder), plus the review bar (``ui.review_bar``) at the bottom, the
-recorded timeline and logs as side panels (``ui.review_panels``), and Save snapshot (Ctrl+S).
+recorded timeline and logs as side panels (``ui.review_panels``), the live Resources panel fed
+the resource states recorded at the cursor, the Recovery tab (the criteria re-evaluated from the
+recorded series, at the cursor), and Save snapshot (Ctrl+S).
 The "● LIVE" toggle is removed (a recording is never live): Space plays and pauses instead.
 
 ``ReviewController`` owns the cursor: ``seek(t)`` moves the session's clock and ticks the bridge,
@@ -12,12 +14,14 @@ the visible range (paging the charts when the cursor leaves them), and moves the
 Seeks while dragging are coalesced to ``SEEK_RATE_HZ``; playback asks for one seek per frame.
 
 ``ReviewBackground`` computes, on a worker thread with its own connection to the file, the
-golden path's history for the bar's strip, then the series' downsampling pyramids, so zooming out
-to the whole recording later costs no SQL on the GUI thread.
+golden path's history for the bar's strip, then the recovery criteria over the recording
+(``console.criteria_history``), then the series' downsampling pyramids, so zooming out to the
+whole recording later costs no SQL on the GUI thread.
 
 Keys (also in F1): Space play/pause, ← / → 10 s, Shift+← / Shift+→ 1 min, Home / End, [ / ]
 slower / faster, N / P next / previous timeline entry, 0 whole recording, 1/2/3 chart ranges,
-Ctrl+S save a snapshot (or a time range).
+T / L / R / C the Timeline / Logs / Resources / Recovery tab, Ctrl+S save a snapshot (or a time
+range).
 """
 
 from __future__ import annotations
@@ -33,11 +37,15 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QToolBar, QWidget
 
+from console.criteria_history import criteria_history
+from console.durations import format_duration
 from console.review import HealthHistory, ReviewSession, health_history
 from console.snapshot import Snapshot, SnapshotError, open_snapshot
+from console.units import format_clock
 from ui.main_window import MainWindow
+from ui.resource_panel import ResourcePanel
 from ui.review_bar import FRAME_MS, MARKED_KINDS, ReviewBar, StripMark
-from ui.review_panels import RecordedLogPanel, RecordedTimelinePanel
+from ui.review_panels import RecordedLogPanel, RecordedRecoveryPanel, RecordedTimelinePanel
 from ui.session_bridge import SessionBridge
 from ui.snapshot_saving import Chooser, SaveRange, SaveSnapshotAction, choose_save, range_label
 
@@ -87,9 +95,12 @@ class ReviewController(QObject):
         self._last_seek = time.monotonic()
         self.session.clock.set(t)
         grid = self.window.chart_grid
-        self.keep_in_view(t)
-        self.window.bridge.tick_now()  # ReviewSession.drain evaluates at the cursor
-        grid.set_cursor_time(t)
+        with grid.batched():  # page, cursor line and refresh settle the charts once
+            self.keep_in_view(t)
+            # The cursor line first: the grid's read-outs, health and the refresh then all
+            # read the series at t once (the store remembers one moment's readings).
+            grid.set_cursor_time(t)
+            self.window.bridge.tick_now()  # ReviewSession.drain evaluates at the cursor
         self.bar.show_cursor(t)
         self.window.timeline_panel.show_cursor(t)
         self.window.log_panel.show_cursor(t)
@@ -188,9 +199,13 @@ class ReviewController(QObject):
 
 
 class ReviewBackground(QObject):
-    """Slow work for the review off the GUI thread: the golden path's history, then pyramids."""
+    """Slow work for the review off the GUI thread: the golden path's history, the recovery
+    criteria over the recording, then pyramids."""
 
     history_ready = Signal(object)
+    criteria_progress = Signal(float)
+    criteria_ready = Signal(object)
+    criteria_failed = Signal(str)
     failed = Signal(str)
 
     def __init__(self, session: ReviewSession, parent: QObject | None = None) -> None:
@@ -198,6 +213,8 @@ class ReviewBackground(QObject):
         self.session = session
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        #: Evaluate the recovery criteria (a screenshot, which never shows them, skips it).
+        self.with_criteria = True
 
     def start(self) -> None:
         if self._thread is None:
@@ -208,6 +225,21 @@ class ReviewBackground(QObject):
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+
+    def _evaluate_criteria(self, own: Snapshot, history_session: ReviewSession) -> None:
+        try:
+            criteria = criteria_history(
+                own,
+                history_session.workspace,
+                history_session.stale_after(),
+                *self.session.time_range,
+                stop=self._stop,
+                progress=self.criteria_progress.emit,
+            )
+        except Exception as exc:  # a fault barrier: reported, and the pyramids still come
+            self.criteria_failed.emit(f"{type(exc).__name__}: {exc}")
+        else:
+            self.criteria_ready.emit(criteria)
 
     def run(self) -> None:
         """The work itself (on the worker thread; tests may call it directly)."""
@@ -226,6 +258,8 @@ class ReviewBackground(QObject):
                 stop=self._stop,
             )
             self.history_ready.emit(history)
+            if self.with_criteria:
+                self._evaluate_criteria(own, history_session)
             self.session.review_store.build_pyramids(own, stop=self._stop)
         except SnapshotError as exc:
             self.failed.emit(str(exc))
@@ -282,6 +316,12 @@ class ReviewWindow(MainWindow):
         self.log_panel = RecordedLogPanel(session)
         self.add_panel(self.timeline_panel, "Timeline", ["T"])
         self.add_panel(self.log_panel, "Logs", ["L"])
+        # The live window's Resources panel, fed the states recorded at the cursor, and the
+        # recovery criteria re-evaluated from the recorded series (read-only: no buttons).
+        self.resource_panel = ResourcePanel(session, recorded=True)
+        self.recovery_panel = RecordedRecoveryPanel(session)
+        self.add_panel(self.resource_panel, "Resources", ["R"])
+        self.add_panel(self.recovery_panel, "Recovery", ["C"])
         self.review_bar.strip.set_marks(
             [
                 StripMark(e.t, e.kind, e.text)
@@ -303,6 +343,9 @@ class ReviewWindow(MainWindow):
 
         self.background = ReviewBackground(session, self)
         self.background.history_ready.connect(self._show_history)
+        self.background.criteria_progress.connect(self.recovery_panel.show_progress)
+        self.background.criteria_ready.connect(self.recovery_panel.set_history)
+        self.background.criteria_failed.connect(self.recovery_panel.show_failure)
         self.background.failed.connect(
             lambda message: self.statusBar().showMessage(f"✖ {message}", 15000)
         )
@@ -316,6 +359,8 @@ class ReviewWindow(MainWindow):
         bar.play_requested.connect(self.controller.toggle_play)
         bar.player.advanced.connect(self.controller.advance)
         self.timeline_panel.seek_requested.connect(self.controller.seek)
+        self.controller.cursor_moved.connect(self._show_cursor_panels)
+        self.side_tabs.currentChanged.connect(lambda _index: self._show_cursor_panels())
         self._connect_chart_clicks()
         self.controller.show_first_view()
         self.controller.seek(session.cursor)
@@ -407,6 +452,28 @@ class ReviewWindow(MainWindow):
                 SaveRange(range_label("From the start to the cursor", start, cursor), start, cursor)
             )
         return ranges
+
+    def _show_cursor_panels(self, t: float | None = None) -> None:
+        """The Resources and Recovery tabs at the cursor (only the one in front does any work;
+        the other catches up when it is brought to the front)."""
+        t = self.controller.cursor if t is None else t
+        if self.side_tabs.currentWidget() is self.resource_panel:
+            self.resource_panel.show_resources(
+                self.review_session.resources, t, empty_text=self._no_resources_text(t)
+            )
+        self.recovery_panel.show_cursor(t)
+
+    def _no_resources_text(self, t: float) -> str:
+        first = self.review_session.recorded_resources.first_time()
+        if first is None:
+            return (
+                "No resource state in this recording: revisions, traffic and limits are recorded "
+                "when a source reports them (the demo, or the Cloud Run state source)."
+            )
+        return (
+            f"No resource state read yet at the cursor: the first was read at {format_clock(first)}"
+            f", {format_duration(max(0.0, first - t))} later."
+        )
 
     # -- background ------------------------------------------------------------------------------
 
@@ -512,6 +579,7 @@ def render_review_screenshot(
         window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
         window.resize(*size)
         window.show()
+        window.background.with_criteria = False  # the Recovery tab is not in the picture
         window.start_background()
         window.controller.seek(window.controller.cursor)
         for _ in range(LAYOUT_ROUNDS):

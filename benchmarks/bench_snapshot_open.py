@@ -10,8 +10,10 @@ services of the demo's kinds, written once with the format's own writer into
 - **Scrubbing**: in this process, the review window (1600×1000, offscreen) moves its cursor
   and repaints; milliseconds per move, median and p95, for (a) playback-sized steps inside the
   visible hour, (b) jumps anywhere in the day (the charts page and fetch new ranges) before
-  and after the background worker has built the pyramids, and (c) with the whole day shown.
-  Also the worst case: the whole day shown before any pyramid exists.
+  and after the background worker has built the pyramids (at other places the second time),
+  (c) a brisk drag along the day (a page every few moves) and a drag back and forth across the
+  edge of the view (a page every move), and (d) with the whole day shown. Also the worst case:
+  the whole day shown before any pyramid exists.
 
     .venv/bin/python -m benchmarks.bench_snapshot_open [--repeats N] [--moves N]
 """
@@ -45,6 +47,8 @@ T0 = 1_700_000_000.0
 BENCH_FOLDER = Path(tempfile.gettempdir()) / "incident-console-bench"
 DAY_FILE = BENCH_FOLDER / "day-60-series.incident"
 DEMO_FILE = BENCH_FOLDER / "demo-1h.incident"
+#: Cursor move per frame of the benchmark's drag (about ten strip pixels at 1600 px).
+DRAG_STEP_S = 600.0
 
 FIRST_FRAME = """
 import os, sys, time
@@ -198,7 +202,17 @@ def scrub_costs(path: Path, moves: int) -> dict[str, tuple[float, float]]:
     jumps = [rng.uniform(start, end) for _ in range(moves)]
     results["jumps anywhere, before the pyramids (SQL aggregates)"] = timed(jumps)
     window.start_background()  # inline here: the golden-path history, then every pyramid
-    results["jumps anywhere, pyramids built"] = timed(jumps)
+    # Other places than before: nothing the charts remember from the first jumps is reused.
+    results["jumps anywhere, pyramids built"] = timed(
+        [rng.uniform(start, end) for _ in range(moves)]
+    )
+    # A brisk drag along the strip: ~10 strip pixels (10 min) a frame, a page every ~5 moves.
+    results["drag, 10 min a frame"] = timed([start + 3600 + DRAG_STEP_S * i for i in range(moves)])
+    # Dragging back and forth across the edge of the view: every move pages.
+    edge = start + 12 * 3600
+    results["drag back and forth across a page edge"] = timed(
+        [edge + (1 if i % 2 else -1) * 0.6 * window.chart_grid.range_s for i in range(moves)]
+    )
     began = time.perf_counter()
     controller.fit_recording()
     app.processEvents()

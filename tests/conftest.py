@@ -10,8 +10,8 @@ through a ``SessionBridge`` in deterministic mode.
 from __future__ import annotations
 
 import faulthandler
-import gc
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -21,6 +21,7 @@ if not faulthandler.is_enabled():
     faulthandler.enable()
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -108,14 +109,19 @@ def scripted_session(demo_workspace: Workspace, demo_clock: VirtualClock) -> Ite
     session.stop()
 
 
-@pytest.fixture(autouse=True)
-def collect_garbage_after_each_test() -> Iterator[None]:
-    """Collect the test's garbage when it ends, not in the middle of the next test's events.
+@pytest.fixture
+def world_readable_folder() -> Iterator[Path]:
+    """A fresh folder every user can enter, for a probe process that must reach a file in it
+    (pytest's ``tmp_path`` is under a private folder); removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="incident-permission-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder)
 
-    A closed ``ChartGrid`` left to the cyclic garbage collector can be collected while Qt
-    processes events; pyqtgraph's ``InfiniteLine.boundingRect`` then runs without its view box
-    and the process dies (segfault). Collecting here keeps the timing deterministic; the
-    lifetime problem itself belongs to the chart grid and is still open.
-    """
-    yield
-    gc.collect()
+
+# No garbage collection between tests: a chart scene no longer depends on when the cyclic
+# collector runs. The chart grid and the wall's charts take their scenes apart when they (or
+# their window) close, or in their finalizer when dropped unclosed (ui/scene_lifetime.py;
+# tests/test_chart_grid_lifetime.py collects at awkward moments on purpose).

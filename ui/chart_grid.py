@@ -29,6 +29,8 @@ Public API::
     grid.charts                              # list[Chart]: .service, .title, .keys, .curves …
     grid.chart(service_id, title)            # one Chart
     grid.set_data_calls                      # total setData calls (tests check repaint economy)
+    with grid.batched(): ...                 # several changes settled as one move
+    grid.tear_down(), grid.is_torn_down      # the end of its life (automatic on close)
     signals: range_changed(float), live_changed(bool), cursor_time_changed(object)
 
 Like the other views, the grid does not subscribe to the session: its owner connects
@@ -49,18 +51,32 @@ and downsampled here), value axes keep a pixmap cache (their ticks and grid line
 under every curve update, but regenerated only when the Y range changes), fonts and font
 metrics are built once. ``benchmarks/bench_chart_grid.py`` measures it against plain pyqtgraph
 and ``tests/test_chart_grid_equivalence.py`` checks both draw the same data.
+
+Paging (the review cursor, panning) costs one repaint: rows scrolled out of sight are not
+updated until scrolling or a resize brings them into sight (before they paint); a paused chart
+remembers its last few fetches (``RECENT_FETCHES``), so paging back to a range just left reads
+nothing; and the view boxes' transforms and their lines' bounds are settled right after every
+change, not lazily in the paint, where ``InfiniteLine`` bounds that moved requested a second
+full repaint.
+
+Lifetime: closing the grid, or the window holding it, takes both scenes apart at once
+(``tear_down``, ``ui/scene_lifetime.py``), and so does its finalizer when it is dropped
+unclosed; the garbage collector never meets a live scene of it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QRectF, QSizeF, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetricsF, QHideEvent, QPainter, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
@@ -85,6 +101,7 @@ from console.sources import SeriesKey
 from console.units import format_value
 from console.workspace import Service
 from ui import theme
+from ui.scene_lifetime import WindowCloseHook, release_plot_scene
 
 #: The ranges offered to the user (seconds): 15 min, 1 h, 6 h.
 RANGE_CHOICES_S: tuple[float, ...] = (15 * 60.0, 3600.0, 6 * 3600.0)
@@ -107,6 +124,8 @@ COLUMN_SPACING = 10
 ROW_SPACING = 8
 #: Points fetched per horizontal pixel of plot (peaks survive, the line stays crisp).
 POINTS_PER_PIXEL = 2
+#: Fetches a paused chart remembers: paging back to a range just left reads nothing.
+RECENT_FETCHES = 4
 #: Plot width assumed before the layout has given plots a size (tests, first paint).
 FALLBACK_PLOT_WIDTH_PX = 300
 #: Opacity of the value axes' grid lines (0–255; pyqtgraph's ``showGrid(alpha=0.18)``).
@@ -507,6 +526,16 @@ class Curve:
 
 
 @dataclass(frozen=True)
+class RecentFetch:
+    """What a paused chart read for one span: per series ``(version, max_points, t, v)``."""
+
+    span: tuple[float, float]
+    view_width: float
+    plot_width_px: float
+    curves: dict[SeriesKey, tuple[int, int | None, np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
 class ThresholdLine:
     """A dashed horizontal line at a workspace threshold."""
 
@@ -546,6 +575,8 @@ class Chart:
         #: The time span and point budget the curves were last fetched for.
         self.fetched_span: tuple[float, float] | None = None
         self.fetched_view_width = 0.0
+        #: The last few fetches while paused, newest last (paging back reuses them).
+        self.recent_fetches: deque[RecentFetch] = deque(maxlen=RECENT_FETCHES)
         self.y_top: float | None = None
         #: The largest value the Y range must show even without data (the lowest threshold).
         self.y_floor = 0.0
@@ -584,6 +615,8 @@ class _AxisFooterScrollArea(QScrollArea):
 
     def __init__(self, footer: QWidget, footer_height: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        #: Called after every resize (the grid then brings every chart up to date).
+        self.resized: Callable[[], None] | None = None
         self.footer = footer
         self.footer.setParent(self)
         self.footer.show()  # setParent hides a widget; it shows with the scroll area
@@ -596,6 +629,8 @@ class _AxisFooterScrollArea(QScrollArea):
         self.footer.setGeometry(
             viewport.left(), viewport.bottom() + 1, viewport.width(), self.footer_height
         )
+        if self.resized is not None:
+            self.resized()
 
 
 class _LeaveWatcher(QObject):
@@ -654,6 +689,10 @@ class ChartGrid(QWidget):
         self._scroll.setWidgetResizable(True)
         self._scroll.setFrameShape(QFrame.Shape.NoFrame)
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Rows scrolled out of sight are not kept up to date; scrolling or resizing brings the
+        # rows that come into sight up to date before they are painted.
+        self._scroll.verticalScrollBar().valueChanged.connect(self._sync_rows_in_sight)
+        self._scroll.resized = self._sync_all_rows
 
         self._mode_label = QLabel()
         self._mode_label.setTextFormat(Qt.TextFormat.RichText)
@@ -676,8 +715,10 @@ class ChartGrid(QWidget):
             rateLimit=CURSOR_RATE_LIMIT_HZ,
             slot=self._on_mouse_moved,
         )
-        self._leave_watcher = _LeaveWatcher(lambda: self._set_hover_cursor(None), self)
+        self._leave_watcher = _LeaveWatcher(self._clear_hover_cursor, self)
         self._plots.viewport().installEventFilter(self._leave_watcher)
+        self._torn_down = False
+        self._batch_depth = 0
 
         self._master_view = self.charts[0].view_box if self.charts else None
         if self._master_view is not None:
@@ -686,6 +727,8 @@ class ChartGrid(QWidget):
         now = session.clock.now()
         self._follow(now)
         self._update_mode_label()
+        # Closing the grid, or the window it is in, takes its scene apart (ui/scene_lifetime.py).
+        self._close_hook = WindowCloseHook(self, self.tear_down)
 
     # -- construction -------------------------------------------------------------------------
 
@@ -855,6 +898,8 @@ class ChartGrid(QWidget):
         """Mark time ``t`` on every chart of ``service_id`` (an action, a note) with a dashed
         vertical line; the row's first chart also shows ``text`` left of the line, ``height``
         (0 bottom, 1 top) up the chart."""
+        if self._torn_down:
+            return
         labelled = False
         for chart in self.charts:
             if chart.service != service_id:
@@ -880,6 +925,8 @@ class ChartGrid(QWidget):
     def on_session_update(self, update: SessionUpdate) -> None:
         """Take note of a drain: the next refresh redraws only the curves whose series changed
         (their store version differs from the one drawn); a health change updates the labels."""
+        if self._torn_down:
+            return
         if update.health_changed:
             self._apply_health()
         if not update.changed_keys.isdisjoint(self._charts_by_key):
@@ -887,6 +934,8 @@ class ChartGrid(QWidget):
 
     def refresh(self, now: float | None = None) -> None:
         """Follow the clock (live), redraw curves whose series changed, update ages and values."""
+        if self._torn_down:
+            return
         now = self.session.clock.now() if now is None else now
         self._last_now = now
         self._last_refresh_monotonic = time.monotonic()
@@ -894,8 +943,10 @@ class ChartGrid(QWidget):
             self._follow(now)
         x0, x1 = self.x_range
         fetched_any = False
+        band = self._band_in_sight()
         for chart in self.charts:
-            fetched_any |= self._sync_chart(chart, x0, x1)
+            if band is None or self._in_band(chart, band):
+                fetched_any |= self._sync_chart(chart, x0, x1)
         second = math.floor(now)
         if fetched_any or second != self._age_second:
             self._age_second = second
@@ -904,6 +955,9 @@ class ChartGrid(QWidget):
             self._update_readouts()
         if not self._live:
             self._update_mode_label()
+        # This refresh did what a pending coalesced one would do.
+        self._refresh_timer.stop()
+        self._settle_lines()
 
     def set_range(self, seconds: float) -> None:
         """Show ``seconds`` of history (live: up to now; paused: ending where the view ends)."""
@@ -937,6 +991,55 @@ class ChartGrid(QWidget):
         self._pinned_cursor = t
         self._apply_cursor()
 
+    @contextlib.contextmanager
+    def batched(self) -> Iterator[None]:
+        """Several changes as one move (the review cursor pages, moves its line and refreshes):
+        the charts settle once at the end instead of after each change."""
+        self._batch_depth += 1
+        try:
+            yield
+        finally:
+            self._batch_depth -= 1
+            self._settle_lines()
+
+    @property
+    def is_torn_down(self) -> bool:
+        """True once ``tear_down`` ran: the grid is closed for good and draws nothing."""
+        return self._torn_down
+
+    def tear_down(self) -> None:
+        """Take the grid apart now: stop its timer, disconnect the mouse and range signals and
+        empty both scenes (every curve and line leaves its view box; the rest is deleted).
+
+        Runs by itself when the grid, or the window holding it, is closed; idempotent. Qt
+        then holds no item whose Python object the garbage collector could free or clear at
+        an awkward moment (see ``ui/scene_lifetime.py``). Afterwards every update is ignored.
+        """
+        if self._torn_down:
+            return
+        self._torn_down = True
+        self._close_hook.detach()
+        self._refresh_timer.stop()
+        self._refresh_timer.timeout.disconnect(self._on_refresh_timer)
+        self._mouse_proxy.disconnect()
+        self._mouse_proxy.timer.stop()
+        self._plots.viewport().removeEventFilter(self._leave_watcher)
+        if self._master_view is not None:
+            self._master_view.sigXRangeChanged.disconnect(self._on_x_range_changed)
+        for chart in self.charts:
+            chart.view_box.sigRangeChangedManually.disconnect(self._on_user_moved_view)
+        self._master_view = None
+        release_plot_scene(self._plots)
+        release_plot_scene(self._axis_view)
+
+    def __del__(self) -> None:
+        # Dropped without being closed and found in a reference cycle: the collector runs every
+        # finalizer of the garbage before it clears any of it, so the scene is still intact
+        # here and can be taken apart safely (see ui/scene_lifetime.py).
+        built = getattr(self, "_close_hook", None) is not None
+        if built and not self._torn_down and shiboken6.isValid(self):
+            self.tear_down()
+
     # -- internals: data ----------------------------------------------------------------------
 
     def _plot_width_px(self) -> float:
@@ -955,6 +1058,38 @@ class ChartGrid(QWidget):
         if abs(current[0] - x0) > 1e-6 or abs(current[1] - x1) > 1e-6:
             self._master_view.setXRange(x0, x1, padding=0)
 
+    def _band_in_sight(self) -> tuple[float, float] | None:
+        """The rows' vertical band on screen, in scene coordinates, or None when every row
+        counts (the grid is hidden: tests and reports drive it, or a resize is pending)."""
+        if not self.isVisible():
+            return None
+        top = float(self._scroll.verticalScrollBar().value())
+        return top, top + self._scroll.viewport().height()
+
+    @staticmethod
+    def _in_band(chart: Chart, band: tuple[float, float]) -> bool:
+        top = chart.header.sceneBoundingRect().top()
+        bottom = chart.plot.sceneBoundingRect().bottom()
+        return bottom >= band[0] and top <= band[1]
+
+    def _sync_rows_in_sight(self, *_args: object) -> None:
+        """Rows scrolled into sight: hand them what a refresh would have (before they paint)."""
+        band = self._band_in_sight()
+        self._sync_rows(lambda chart: band is None or self._in_band(chart, band))
+
+    def _sync_all_rows(self) -> None:
+        """After a resize every row may be in sight: bring them all up to date."""
+        self._sync_rows(lambda chart: True)
+
+    def _sync_rows(self, wanted: Callable[[Chart], bool]) -> None:
+        if self._torn_down or self._last_now is None:
+            return  # nothing drawn yet: the first refresh does it
+        x0, x1 = self.x_range
+        for chart in self.charts:
+            if wanted(chart):
+                self._sync_chart(chart, x0, x1)
+        self._settle_lines()
+
     def _sync_chart(self, chart: Chart, x0: float, x1: float) -> bool:
         """Hand new data to the chart's curves if needed; returns True if any curve got data."""
         store = self.session.store
@@ -966,23 +1101,34 @@ class ChartGrid(QWidget):
             and x1 <= span[1]
             and 0.67 < width / chart.fetched_view_width < 1.5
         )
+        plot_width_px = self._plot_width_px()
+        recent: RecentFetch | None = None
         if covered:
             assert span is not None
             redraw = [c for c in chart.curves if store.version(c.key) != c.drawn_version]
         else:
             # Live: a little history to the left and the future to the right, so new samples
-            # and the moving range stay inside the span. Paused: half a view either side.
+            # and the moving range stay inside the span. Paused: half a view either side, or
+            # a span read recently that holds the view (paging back and forth reads nothing).
             if self._live:
                 span = (x0 - 0.05 * width, x1 + width)
             else:
-                span = (x0 - 0.5 * width, x1 + 0.5 * width)
+                recent = _recent_fetch(chart, x0, x1, plot_width_px)
+                span = recent.span if recent else (x0 - 0.5 * width, x1 + 0.5 * width)
             chart.fetched_span = span
-            chart.fetched_view_width = width
+            chart.fetched_view_width = recent.view_width if recent else width
             # A series that never had data has nothing to draw (version 0 is "empty").
             redraw = [c for c in chart.curves if store.version(c.key) or c.drawn_version]
-        points_per_second = POINTS_PER_PIXEL * self._plot_width_px() / width
+        points_per_second = POINTS_PER_PIXEL * plot_width_px / width
         for curve in redraw:
             version = store.version(curve.key)
+            kept = recent.curves.get(curve.key) if recent else None
+            if kept is not None and kept[0] == version:
+                _, curve.max_points, t, v = kept
+                curve.item.setData(t, v)
+                curve.t, curve.v, curve.drawn_version = t, v, version
+                chart.set_data_calls += 1
+                continue
             extent = store.data_span(curve.key, span[0], span[1])
             if extent is not None and extent[1] > extent[0]:
                 # Budget by the stretch that holds data, so the resolution stays ~2 points per
@@ -998,6 +1144,17 @@ class ChartGrid(QWidget):
             curve.item.setData(t, v)
             curve.t, curve.v, curve.drawn_version = t, v, version
             chart.set_data_calls += 1
+        if not covered and not self._live:
+            if recent is not None:
+                chart.recent_fetches.remove(recent)
+            chart.recent_fetches.append(
+                RecentFetch(
+                    span,
+                    chart.fetched_view_width,
+                    plot_width_px,
+                    {c.key: (c.drawn_version, c.max_points, c.t, c.v) for c in chart.curves},
+                )
+            )
         # Paused views move under the mouse, so their visible peak is re-read every refresh.
         if redraw or not covered or chart.y_top is None or not self._live:
             self._update_y_range(chart, x0, x1)
@@ -1019,6 +1176,24 @@ class ChartGrid(QWidget):
         if top != chart.y_top:
             chart.y_top = top
             chart.view_box.setYRange(0.0, top, padding=0.03)
+
+    def _settle_lines(self) -> None:
+        """Bring the view boxes' transforms and their lines' bounds up to date now, not while
+        painting.
+
+        pyqtgraph updates a view box's transform in the scene's paint preparation and an
+        ``InfiniteLine`` (crosshair, thresholds, annotations) computes its bounds lazily in the
+        paint that follows; bounds that moved then schedule a second paint of every plot (a
+        page cost two full repaints). Settled here, the one paint already requested covers
+        them. Unchanged views and lines return at once."""
+        if self._torn_down or self._batch_depth:
+            return
+        for chart in self.charts:
+            view = chart.view_box
+            view.updateMatrix()
+            for item in view.childGroup.childItems():
+                if isinstance(item, pg.InfiniteLine):
+                    item.boundingRect()
 
     def _update_ages(self, now: float) -> None:
         limits = self.session.stale_after()
@@ -1086,6 +1261,8 @@ class ChartGrid(QWidget):
     # -- internals: cursor, mouse, timers -----------------------------------------------------
 
     def _apply_cursor(self) -> None:
+        if self._torn_down:
+            return
         t = self.cursor_time
         for chart in self.charts:
             if t is None:
@@ -1093,9 +1270,13 @@ class ChartGrid(QWidget):
             else:
                 chart.crosshair.setPos(t)
                 chart.crosshair.show()
+        self._settle_lines()
         self._update_readouts()
         self._update_mode_label()
         self.cursor_time_changed.emit(t)
+
+    def _clear_hover_cursor(self) -> None:
+        self._set_hover_cursor(None)
 
     def _set_hover_cursor(self, t: float | None) -> None:
         if t != self._hover_cursor:
@@ -1121,7 +1302,7 @@ class ChartGrid(QWidget):
 
     def _schedule_refresh(self, now: bool = False) -> None:
         """Coalesce refresh requests to at most MAX_REFRESH_HZ; only while shown."""
-        if not self.isVisible() or self._refresh_timer.isActive():
+        if self._torn_down or not self.isVisible() or self._refresh_timer.isActive():
             return
         min_interval = 1.0 / MAX_REFRESH_HZ
         wait = min_interval - (time.monotonic() - self._last_refresh_monotonic)
@@ -1161,6 +1342,21 @@ class ChartGrid(QWidget):
     def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)
         self._refresh_timer.stop()
+
+
+def _recent_fetch(chart: Chart, x0: float, x1: float, plot_width_px: float) -> RecentFetch | None:
+    """The newest recent fetch of ``chart`` that holds ``[x0, x1]`` at the resolution a new read
+    would have (the same view width within the ``covered`` tolerance, the same plot width)."""
+    width = max(x1 - x0, 1e-9)
+    for fetch in reversed(chart.recent_fetches):
+        if (
+            fetch.span[0] <= x0
+            and x1 <= fetch.span[1]
+            and 0.67 < width / fetch.view_width < 1.5
+            and fetch.plot_width_px == plot_width_px
+        ):
+            return fetch
+    return None
 
 
 def _style_axis(axis: pg.AxisItem) -> None:

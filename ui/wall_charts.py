@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFontMetricsF, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
@@ -36,6 +37,7 @@ from console.units import format_value
 from console.workspace import Service
 from ui import theme
 from ui.chart_grid import LocalTimeAxisItem, UnitAxisItem
+from ui.scene_lifetime import WindowCloseHook, release_plot_scene
 from ui.wall_style import (
     AXIS_PX,
     BODY_PX,
@@ -254,6 +256,7 @@ class WallChart(QWidget):
         self.set_data_calls = 0
         self._x_range: tuple[float, float] | None = None
         self._fetched_from = math.inf
+        self._torn_down = False
 
         colours = theme.CURVE_COLOURS
         legend = [(c.label, colours[i % len(colours)]) for i, c in enumerate(spec.curves)]
@@ -333,11 +336,40 @@ class WallChart(QWidget):
         layout.addWidget(self.header)
         layout.addWidget(self.plot_widget, 1)
         self.set_scale(scale)
+        # Closing the wall takes this chart's scene apart (ui/scene_lifetime.py).
+        self._close_hook = WindowCloseHook(self, self.tear_down)
+
+    # -- lifetime -------------------------------------------------------------------------------
+
+    @property
+    def is_torn_down(self) -> bool:
+        """True once ``tear_down`` ran: the chart is closed for good and draws nothing."""
+        return self._torn_down
+
+    def tear_down(self) -> None:
+        """Empty the plot's scene now: curves and threshold lines leave their view box (Python
+        alone owns them from then on), the rest is deleted while its Python objects are alive.
+        Runs by itself when the window holding the chart closes; idempotent; later refreshes
+        are ignored."""
+        if self._torn_down:
+            return
+        self._torn_down = True
+        self._close_hook.detach()
+        release_plot_scene(self.plot_widget)
+
+    def __del__(self) -> None:
+        # Dropped unclosed and found in a reference cycle: finalizers run before the collector
+        # clears anything, so the scene is still intact here (see ui/scene_lifetime.py).
+        built = getattr(self, "_close_hook", None) is not None
+        if built and not self._torn_down and shiboken6.isValid(self):
+            self.tear_down()
 
     # -- sizing ---------------------------------------------------------------------------------
 
     def set_scale(self, scale: WallScale) -> None:
         """Restyle fonts, pens and axes for a new wall size."""
+        if self._torn_down:
+            return
         self.scale = scale
         self.header.set_scale(scale)
         tick_font = scale.font(AXIS_PX)
@@ -375,6 +407,8 @@ class WallChart(QWidget):
 
     def refresh(self, now: float, stale_limit_s: float) -> None:
         """Follow the clock, hand changed series to their curves, update values and age."""
+        if self._torn_down:
+            return
         width_s = WALL_RANGE_S
         step = max(1.0, width_s / self._plot_width_px())
         x1 = math.ceil(now / step) * step
@@ -446,6 +480,8 @@ class WallChart(QWidget):
 
     def apply_health(self, health: ServiceHealth | None) -> None:
         """Mark the title with the worst finding about one of this chart's metrics."""
+        if self._torn_down:
+            return
         alert = None
         if health is not None:
             for finding in health.findings:  # worst first

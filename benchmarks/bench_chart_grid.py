@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchmarks.harness import percentile
 from console.chart_specs import charts_for
 from console.clock import VirtualClock
 from console.metrics import ServiceKind
@@ -197,11 +198,6 @@ class GridFigures:
         return self.console_median / self.plain_median
 
 
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
 def _settle(app, painted: PaintCounter) -> None:
     """Process events until the repaint is over: the scene's deferred update posts the paint,
     so keep going until a pass paints nothing more (at least two passes, at most ten)."""
@@ -269,9 +265,9 @@ def run_range(range_s: float, updates: int = 60, warmup: int = 5) -> GridFigures
     return GridFigures(
         range_s,
         statistics.median(timings["console"]),
-        _p95(timings["console"]),
+        percentile(timings["console"], 0.95),
         statistics.median(timings["plain"]),
-        _p95(timings["plain"]),
+        percentile(timings["plain"], 0.95),
         len(plain.plots),
         len(plain.curves),
     )

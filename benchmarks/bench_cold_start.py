@@ -10,28 +10,9 @@ Goal (issue: foundation): ≤ 1.5 s absolute; (issue: performance): ≤ 1.25× t
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
-import sys
-import time
 
-FIRST_PAINT_HOOK = """
-import os
-from PySide6.QtCore import QEvent, QObject, QTimer
-class _FirstPaint(QObject):
-    # The first paint event starts the window's first paint pass; a zero timer fires once that
-    # pass (every widget of the window) has finished.
-    seen = False
-    def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Paint and not self.seen:
-            self.seen = True
-            QTimer.singleShot(0, self.done)
-        return False
-    def done(self):
-        print("painted", flush=True)
-        os._exit(0)
-"""
+from benchmarks.harness import FIRST_PAINT_HOOK, time_to_first_paint
 
 FLOOR = (
     FIRST_PAINT_HOOK
@@ -71,22 +52,6 @@ window, bridge = show_live_window(app, session)
 app.exec()
 """
 )
-
-
-def time_to_first_paint(code: str) -> float:
-    """Seconds from spawning ``python -c code`` to its "painted" line."""
-    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    elapsed = time.perf_counter() - start
-    proc.wait(timeout=120)
-    if line.strip() != "painted":
-        raise RuntimeError(f"the process ended before painting (exit {proc.returncode})")
-    return elapsed
 
 
 def run(repeats: int = 5) -> dict[str, float]:

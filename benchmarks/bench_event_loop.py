@@ -16,19 +16,16 @@ one runs the demo simulation.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
-import sys
+
+from benchmarks.harness import TICK_GAPS_CODE, run_child, tick_gaps
 
 #: Seconds after showing the window before gaps count (first paint, history, first drains).
 WARMUP_S = 3.0
 TICK_MS = 10
 
-CHILD = r"""
-import json, sys, time
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QWidget
+CHILD = (
+    r"""
+import json, sys
 
 from console.clock import SystemClock
 from console.session_factory import build_session
@@ -37,42 +34,14 @@ from ui.app import application, show_live_window
 
 seconds, warmup, tick_ms = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 app = application()
-
-
-def gaps_while(duration):
-    gaps, last = [], [None]
-    timer = QTimer()
-    timer.setInterval(tick_ms)
-
-    def tick():
-        now = time.perf_counter()
-        if last[0] is not None:
-            gaps.append(now - last[0])
-        last[0] = now
-
-    timer.timeout.connect(tick)
-    timer.start()
-    QTimer.singleShot(int(duration * 1000), app.quit)
-    app.exec()
-    timer.stop()
-    return gaps
-
-
-def settle(duration):
-    QTimer.singleShot(int(duration * 1000), app.quit)
-    app.exec()
-
-
-bare = QWidget()
-bare.resize(1600, 1000)
-bare.show()
-settle(warmup)
-baseline = gaps_while(seconds)
-bare.close()
+"""
+    + TICK_GAPS_CODE
+    + r"""
+baseline = bare_window_gaps(warmup, seconds)
 
 session = build_session(load_workspace(demo_workspace_path()), SystemClock())
 window, bridge = show_live_window(app, session)
-settle(warmup)
+run_for(warmup)
 drains_before = bridge.drain_count
 redraws_before = window.chart_grid.set_data_calls
 live = gaps_while(seconds)
@@ -81,34 +50,17 @@ redraws = window.chart_grid.set_data_calls - redraws_before
 bridge.stop()
 print(json.dumps({"baseline": baseline, "live": live, "drains": drains, "redraws": redraws}))
 """
-
-
-def _summary(gaps: list[float]) -> dict[str, float]:
-    ordered = sorted(gaps)
-    return {
-        "worst_ms": 1000 * ordered[-1],
-        "p99_ms": 1000 * ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))],
-        "ticks": len(ordered),
-    }
+)
 
 
 def run(seconds: float = 20.0) -> dict[str, dict[str, float]]:
     """Worst and p99 tick gaps, bare window vs the live demo window, in one subprocess."""
-    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(seconds), str(WARMUP_S), str(TICK_MS)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=seconds * 2 + 120,
-        check=True,
-    ).stdout
-    result = json.loads(out.strip().splitlines()[-1])
+    result = run_child(CHILD, seconds, WARMUP_S, TICK_MS, timeout=seconds * 2 + 120)
     if result["drains"] == 0 or result["redraws"] == 0:
         raise RuntimeError(f"the live window did not drain and redraw: {result}")
     return {
-        "baseline": _summary(result["baseline"]),
-        "live": _summary(result["live"]),
+        "baseline": tick_gaps(result["baseline"]),
+        "live": tick_gaps(result["live"]),
         "drains": result["drains"],
         "redraws": result["redraws"],
     }

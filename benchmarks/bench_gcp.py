@@ -16,12 +16,10 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from benchmarks.harness import TICK_GAPS_CODE, child_env, run_child, tick_gaps
 
 ROOT = Path(__file__).resolve().parent.parent
 DELAY_S = 2.0
@@ -64,10 +62,9 @@ def calls_per_cycle(extra_services: int) -> dict[str, int]:
                 source.close()
 
 
-CHILD = r"""
-import json, statistics, sys, time
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QWidget
+CHILD = (
+    r"""
+import json, sys, time
 
 from console.clock import SystemClock
 from console.session_factory import build_session
@@ -77,38 +74,10 @@ from ui.app import application, show_live_window
 
 seconds, delay_s, tick_ms = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 app = application()
-
-
-def run_for(duration, tick=None):
-    timer = QTimer()
-    timer.setInterval(tick_ms)
-    if tick is not None:
-        timer.timeout.connect(tick)
-        timer.start()
-    QTimer.singleShot(int(duration * 1000), app.quit)
-    app.exec()
-    timer.stop()
-
-
-def gaps_while(duration):
-    gaps, last = [], [None]
-
-    def tick():
-        now = time.perf_counter()
-        if last[0] is not None:
-            gaps.append(now - last[0])
-        last[0] = now
-
-    run_for(duration, tick)
-    return gaps
-
-
-bare = QWidget()
-bare.resize(1600, 1000)
-bare.show()
-run_for(2.0)
-baseline = gaps_while(seconds)
-bare.close()
+"""
+    + TICK_GAPS_CODE
+    + r"""
+baseline = bare_window_gaps(2.0, seconds)
 
 result = {"baseline": baseline}
 with FakeCloud() as cloud:
@@ -149,40 +118,21 @@ with FakeCloud() as cloud:
     window.close()
 print(json.dumps(result))
 """
-
-
-def _summary(gaps: list[float]) -> dict[str, float]:
-    ordered = sorted(gaps)
-    return {
-        "worst_ms": 1000 * ordered[-1],
-        "p99_ms": 1000 * ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))],
-    }
+)
 
 
 def gui_figures(seconds: float = 15.0) -> dict:
     """Stall with 2 s RPCs vs a bare window, and tail → table latencies, in one subprocess."""
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-        "GRPC_VERBOSITY": "ERROR",
-        "PYTHONPATH": str(ROOT),
-    }
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(seconds), str(DELAY_S), str(TICK_MS)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=seconds * 3 + 180,
-        check=True,
-    ).stdout
-    result = json.loads(out.strip().splitlines()[-1])
+    env = child_env(GRPC_VERBOSITY="ERROR", PYTHONPATH=str(ROOT))
+    result = run_child(
+        CHILD, seconds, DELAY_S, TICK_MS, timeout=seconds * 3 + 180, env=env, cwd=ROOT
+    )
     latencies = sorted(result["log_latencies"])
     if len(latencies) < 10:
         raise RuntimeError(f"only {len(latencies)} of 10 tailed entries reached the table")
     return {
-        "baseline": _summary(result["baseline"]),
-        "delayed": _summary(result["delayed"]),
+        "baseline": tick_gaps(result["baseline"]),
+        "delayed": tick_gaps(result["delayed"]),
         "delayed_calls": result["delayed_calls"],
         "log_median_ms": 1000 * latencies[len(latencies) // 2],
         "log_worst_ms": 1000 * latencies[-1],

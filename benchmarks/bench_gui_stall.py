@@ -14,11 +14,10 @@ the 99th percentile. The same run without the recorder is the baseline.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
-import sys
 import tempfile
+
+from benchmarks.harness import run_child
 
 CHILD = """
 import json, os, sys, time
@@ -65,16 +64,8 @@ def stall(record: bool, seconds: float) -> dict:
     """One run in a fresh process; the worst gap and p99 between 5 ms ticks, in ms."""
     with tempfile.TemporaryDirectory() as folder:
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "INCIDENT_CONSOLE_DATA_DIR": folder}
-        result = subprocess.run(
-            [sys.executable, "-c", CHILD, "on" if record else "off", str(seconds), folder],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=seconds + 120,
-        )
-    if result.returncode != 0:
-        raise RuntimeError(result.stderr[-2000:])
-    return json.loads(result.stdout.strip().splitlines()[-1])
+        mode = "on" if record else "off"
+        return run_child(CHILD, mode, seconds, folder, timeout=seconds + 120, env=env)
 
 
 def main() -> None:

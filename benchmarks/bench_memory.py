@@ -8,23 +8,17 @@ the peak grows from there to hour 24. Goal (issue: foundation): under 100 MB.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 
-CHILD = r"""
+from benchmarks.harness import PEAK_RSS_CODE, rss_growth, run_child
+
+CHILD = (
+    PEAK_RSS_CODE
+    + r"""
 import json, os, sys
 from console.clock import VirtualClock
 from console.session_factory import build_session
 from console.workspace_toml import demo_workspace_path, load_workspace
-
-def peak_rss_mb():
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
 
 hours, with_window = int(sys.argv[1]), sys.argv[2] == "window"
 clock = VirtualClock(1_790_000_000.0)
@@ -53,26 +47,13 @@ for minute in range(hours * 60):
         peaks[(minute + 1) // 60] = peak_rss_mb()
 print(json.dumps({"peaks": peaks, "samples": samples, "store_mb": session.store.nbytes() / 2**20}))
 """
+)
 
 
 def run(hours: int = 24, with_window: bool = True) -> dict:
     """Peak RSS per simulated hour, and the growth after the first hour."""
-    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
     mode = "window" if with_window else "headless"
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(hours), mode],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=1800,
-        check=True,
-    ).stdout
-    result = json.loads(out.strip().splitlines()[-1])
-    peaks = {int(h): mb for h, mb in result["peaks"].items()}
-    result["first_hour_mb"] = peaks[1]
-    result["last_hour_mb"] = peaks[max(peaks)]
-    result["growth_mb"] = peaks[max(peaks)] - peaks[1]
-    return result
+    return rss_growth(run_child(CHILD, hours, mode, timeout=1800))
 
 
 if __name__ == "__main__":

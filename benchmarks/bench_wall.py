@@ -18,12 +18,12 @@ Run alone: ``.venv/bin/python -m benchmarks.bench_wall [--hours 8] [--seconds 60
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
-import sys
 
-MEMORY_CHILD = r"""
+from benchmarks.harness import PEAK_RSS_CODE, rss_growth, run_child
+
+MEMORY_CHILD = (
+    PEAK_RSS_CODE
+    + r"""
 import json, sys
 from console.clock import VirtualClock
 from console.session_factory import build_session
@@ -31,13 +31,6 @@ from console.workspace_toml import demo_workspace_path, load_workspace
 from ui.app import application
 from ui.session_bridge import SessionBridge
 from ui.wall import WallWindow
-
-def peak_rss_mb():
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
 
 hours = int(sys.argv[1])
 clock = VirtualClock(1_790_000_000.0)
@@ -62,6 +55,7 @@ for minute in range(hours * 60):
 wall.close()
 print(json.dumps({"peaks": peaks, "pages": len(pages_shown), "alerts": wall.alert_headlines}))
 """
+)
 
 CPU_CHILD = r"""
 import json, resource, sys, time
@@ -107,39 +101,14 @@ print(json.dumps({
 """
 
 
-def _child_env() -> dict[str, str]:
-    return {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
-
-
 def run_memory(hours: int = 8) -> dict:
     """Peak RSS per simulated hour of the wall, and the growth after the first hour."""
-    out = subprocess.run(
-        [sys.executable, "-c", MEMORY_CHILD, str(hours)],
-        capture_output=True,
-        text=True,
-        env=_child_env(),
-        timeout=3600,
-        check=True,
-    ).stdout
-    result = json.loads(out.strip().splitlines()[-1])
-    peaks = {int(h): mb for h, mb in result["peaks"].items()}
-    result["first_hour_mb"] = peaks[1]
-    result["last_hour_mb"] = peaks[max(peaks)]
-    result["growth_mb"] = peaks[max(peaks)] - peaks[1]
-    return result
+    return rss_growth(run_child(MEMORY_CHILD, hours, timeout=3600))
 
 
 def run_cpu(seconds: float = 60.0, warmup_s: float = 10.0) -> dict:
     """CPU used by a live wall over ``seconds`` of wall-clock time, as a share of one core."""
-    out = subprocess.run(
-        [sys.executable, "-c", CPU_CHILD, str(warmup_s), str(seconds)],
-        capture_output=True,
-        text=True,
-        env=_child_env(),
-        timeout=warmup_s + seconds + 120,
-        check=True,
-    ).stdout
-    result = json.loads(out.strip().splitlines()[-1])
+    result = run_child(CPU_CHILD, warmup_s, seconds, timeout=warmup_s + seconds + 120)
     result["percent_of_core"] = 100.0 * result["cpu_s"] / result["wall_s"]
     return result
 

@@ -47,10 +47,6 @@ class UsageError(Exception):
     """Bad usage or bad input: printed as one message, exit code 2."""
 
 
-
-
-
-
 def _add_workspace_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--config", metavar="FILE", type=Path, help="workspace TOML file")
@@ -70,33 +66,30 @@ def _rotation(text: str) -> float:
     return seconds
 
 
+def _counted_from_one(text: str, what: str, things: str, example: str) -> int:
+    """``text`` as a whole number from 1 (a page, a screen), else an error naming ``what``."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not {what}: {text!r} ({example})") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{things} count from 1, not {number}")
+    return number
+
+
 def _page_number(text: str) -> int | str:
     if text.strip().lower() == "all":
         return "all"
-    try:
-        page = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a page: {text!r} (write 1, 2, … or all)") from None
-    if page < 1:
-        raise argparse.ArgumentTypeError(f"pages count from 1, not {page}")
-    return page
+    return _counted_from_one(text, "a page", "pages", "write 1, 2, … or all")
 
 
 def _screen_number(text: str) -> int:
-    try:
-        screen = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a screen number: {text!r} (1 = first)") from None
-    if screen < 1:
-        raise argparse.ArgumentTypeError(f"screens count from 1, not {screen}")
-    return screen
+    return _counted_from_one(text, "a screen number", "screens", "1 = first")
 
 
 def _add_wall_options(parser: argparse.ArgumentParser) -> None:
     wall = parser.add_argument_group("war-room wall (see docs/wall.md)")
-    wall.add_argument(
-        "--wall", action="store_true", help="the read-only fullscreen wall display"
-    )
+    wall.add_argument("--wall", action="store_true", help="the read-only fullscreen wall display")
     parser.add_argument(
         "--read-only",
         action="store_true",

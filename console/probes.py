@@ -359,35 +359,30 @@ def run_golden_path_probe(
     expected = spec.events
     body = json.dumps({"username": spec.username, "password": password}).encode()
     login_headers = {**(headers or {}), "Content-Type": "application/json"}
-    try:
-        status, data = _http_request(run, spec.login_url, "POST", login_headers, body)
-    except (OSError, http.client.HTTPException, ValueError) as error:
-        failure, reason = describe_network_error(error, spec.timeout_s)
-        return run.result(
-            False, reason=reason, failure=failure, stopped_at="login", expected_events=len(expected)
-        )
-    if not 200 <= status < 300:
+
+    def login_failed(failure: str, reason: str, status: int | None = None) -> ProbeResult:
         return run.result(
             False,
-            reason=f"HTTP {status} from login (expected 2xx)",
-            failure="status",
+            reason=reason,
+            failure=failure,
             stopped_at="login",
             status=status,
             expected_events=len(expected),
         )
+
+    try:
+        status, data = _http_request(run, spec.login_url, "POST", login_headers, body)
+    except (OSError, http.client.HTTPException, ValueError) as error:
+        return login_failed(*describe_network_error(error, spec.timeout_s))
+    if not 200 <= status < 300:
+        return login_failed("status", f"HTTP {status} from login (expected 2xx)", status)
     try:
         token = _token_at(json.loads(data), spec.token_field)
     except (ValueError, UnicodeDecodeError):
         token = None
     if token is None:
-        return run.result(
-            False,
-            reason=f"login answered {status} without a token at {spec.token_field!r}",
-            failure="protocol",
-            stopped_at="login",
-            status=status,
-            expected_events=len(expected),
-        )
+        reason = f"login answered {status} without a token at {spec.token_field!r}"
+        return login_failed("protocol", reason, status)
     run.secrets.append(token)
     return _chat(run, token, headers or {}, status)
 

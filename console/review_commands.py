@@ -28,8 +28,6 @@ from console.snapshot import SnapshotError, open_snapshot
 Handler = Callable[[argparse.Namespace], int]
 
 
-
-
 def add_review_commands(subparsers: argparse._SubParsersAction) -> dict[str, Handler]:
     """Add ``open`` and ``report`` to ``subparsers``; returns their handlers by name."""
     review = subparsers.add_parser(

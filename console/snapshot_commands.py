@@ -47,8 +47,6 @@ FAST_STEP_S = 5.0
 PROGRESS_EVERY_S = 1.0
 
 
-
-
 def _speed(text: str) -> float:
     try:
         speed = float(text)

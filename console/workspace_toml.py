@@ -619,6 +619,34 @@ class _Checker:
         )
         return None
 
+    def unknown_service(
+        self, key: Key, service_id: str, known: Iterable[str], *, prefix: str = "", at: Key = ()
+    ) -> None:
+        """Report ``service_id`` as none of the ``known`` services: the likely one, or the list."""
+        known = list(known)
+        suggestion = _suggest(service_id, known)
+        self.problem(
+            key,
+            f"{prefix}unknown service {_quote(service_id)}"
+            + ("" if suggestion else _service_list(known)),
+            suggestion,
+            at=at,
+        )
+
+    def invalid_id(self, key: Key, value: str) -> bool:
+        """Report ``value`` unless it is a valid id (with a slug made of it to suggest); returns
+        True when it was reported."""
+        if _SLUG.fullmatch(value):
+            return False
+        slug = re.sub(r"[^a-z0-9_-]+", "-", value.strip().lower()).strip("-")
+        self.problem(
+            key,
+            f"{_quote(value)} is not a valid id: use lowercase letters, digits, '-' and '_', "
+            "starting with a letter",
+            slug if _SLUG.fullmatch(slug) else None,
+        )
+        return True
+
     # the tables
 
     def workspace(self, data: dict, path: Path | None) -> Workspace | None:
@@ -846,14 +874,7 @@ class _Checker:
 
     def check_id(self, service_id: str, index: int, first_index: dict[str, int]) -> None:
         key: Key = ("services", index, "id")
-        if not _SLUG.fullmatch(service_id):
-            slug = re.sub(r"[^a-z0-9_-]+", "-", service_id.strip().lower()).strip("-")
-            self.problem(
-                key,
-                f"{_quote(service_id)} is not a valid id: use lowercase letters, digits, '-' and "
-                "'_', starting with a letter",
-                slug if _SLUG.fullmatch(slug) else None,
-            )
+        self.invalid_id(key, service_id)
         if service_id in first_index:
             first = first_index[service_id]
             line = self.locator.line_for(("services", first, "id"))
@@ -908,14 +929,7 @@ class _Checker:
             if dep == service_id:
                 self.problem(key, f"{who} depends on itself", at=at)
             elif dep not in first_index:
-                suggestion = _suggest(dep, first_index)
-                self.problem(
-                    key,
-                    f"{who} depends on unknown service {_quote(dep)}"
-                    + ("" if suggestion else _service_list(first_index)),
-                    suggestion,
-                    at=at,
-                )
+                self.unknown_service(key, dep, first_index, prefix=f"{who} depends on ", at=at)
             elif dep in seen:
                 self.problem(key, f"{who} lists {_quote(dep)} twice", at=at)
             seen.add(dep)
@@ -1013,13 +1027,7 @@ class _Checker:
                 )
                 continue
             if service_id not in names:
-                suggestion = _suggest(service_id, names)
-                self.problem(
-                    id_path,
-                    f"unknown service {_quote(service_id)}"
-                    + ("" if suggestion else _service_list(names)),
-                    suggestion,
-                )
+                self.unknown_service(id_path, service_id, names)
             elif service_id in used:
                 self.problem(
                     id_path,
@@ -1377,14 +1385,7 @@ def _workflow_id(
     if value is None:
         return None
     key = (*path, "id")
-    if not _SLUG.fullmatch(value):
-        slug = re.sub(r"[^a-z0-9_-]+", "-", value.strip().lower()).strip("-")
-        checker.problem(
-            key,
-            f"{_quote(value)} is not a valid id: use lowercase letters, digits, '-' and '_', "
-            "starting with a letter",
-            slug if _SLUG.fullmatch(slug) else None,
-        )
+    if checker.invalid_id(key, value):
         return None
     if value in seen:
         checker.problem(key, f"duplicate {what} id {_quote(value)} (already [{seen[value]}])")
@@ -1502,12 +1503,7 @@ def _check_probes(
         name = checker.string(table, "name", path, default=probe_id)
         service = checker.string(table, "service", path)
         if service is not None and service not in names:
-            suggestion = _suggest(service, names)
-            checker.problem(
-                (*path, "service"),
-                f"unknown service {_quote(service)}" + ("" if suggestion else _service_list(names)),
-                suggestion,
-            )
+            checker.unknown_service((*path, "service"), service, names)
         golden = kind == "golden_path"
         interval = _workflow_duration(
             checker,
@@ -1720,12 +1716,7 @@ def _health_rule(checker: _Checker, table: dict, path: Key, names: dict[str, str
         return {}
     for j, sid in ids:
         if sid not in names:
-            suggestion = _suggest(sid, names)
-            checker.problem(
-                (*path, "services", j),
-                f"unknown service {_quote(sid)}" + ("" if suggestion else _service_list(names)),
-                suggestion,
-            )
+            checker.unknown_service((*path, "services", j), sid, names)
     require = checker.string(table, "require", path, default="ok")
     if require is None:
         return {}

@@ -9,12 +9,7 @@ real subprocess; the parent waits for its output with ``select`` and a deadline.
 
 from __future__ import annotations
 
-import os
-import select
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -27,6 +22,8 @@ from console.autosave import find_unfinished_recordings
 from console.session import Session
 from console.snapshot import open_snapshot
 from console.workspace import Workspace
+from tests.recording_process import RecordingProcess
+from tests.shown_windows import shown_main_window
 from ui.app import run_gui
 from ui.flight_recording import (
     FlightRecording,
@@ -40,8 +37,6 @@ from ui.session_bridge import SessionBridge
 from ui.snapshot_saving import SaveRange
 
 pytestmark = pytest.mark.gui
-
-ROOT = Path(__file__).resolve().parent.parent
 
 #: A demo session recorded into the autosave folder, on a clock that runs 20× real time, until
 #: it is killed. It says when a few commits are in the file.
@@ -69,44 +64,16 @@ while True:
 """
 
 
-def _line(stream, deadline: float) -> str:
-    while True:
-        remaining = deadline - time.monotonic()
-        assert remaining > 0, "the recording child stopped reporting"
-        ready, _, _ = select.select([stream], [], [], remaining)
-        if ready:
-            line = stream.readline()
-            assert line, "the recording child ended early"
-            return line
-
-
 @pytest.fixture
 def killed_recording(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A demo recording whose process was killed with SIGKILL, in this test's data folder."""
     monkeypatch.setenv("INCIDENT_CONSOLE_DATA_DIR", str(tmp_path / "data"))
-    env = {**os.environ, "INCIDENT_CONSOLE_DATA_DIR": str(tmp_path / "data")}
-    child = subprocess.Popen(
-        [sys.executable, "-c", RECORDING_CHILD],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        first = _line(child.stdout, deadline)
-        assert first.startswith("path "), first + child.stderr.read()
-        path = Path(first.split(" ", 1)[1].strip())
-        while not _line(child.stdout, deadline).startswith("committed"):
+    with RecordingProcess(RECORDING_CHILD, tmp_path / "data", timeout_s=120) as child:
+        path = child.recording_path()
+        while not child.line().startswith("committed"):
             pass
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait(30)
-    assert child.returncode == -signal.SIGKILL
+        child.kill()
+    assert child.process.returncode == -signal.SIGKILL
     assert path.with_name(path.name + "-wal").exists()  # killed mid-recording
     return path
 
@@ -269,13 +236,8 @@ def test_the_unfinished_recording_dialog_offers_four_ways(qtbot, killed_recordin
 
 @pytest.fixture
 def live_window(qtbot, demo_session: Session) -> Iterator[MainWindow]:
-    window = MainWindow(demo_session, SessionBridge(demo_session, coalesce_ms=None))
-    qtbot.addWidget(window)
-    window.resize(1280, 800)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    yield window
+    bridge = SessionBridge(demo_session, coalesce_ms=None)
+    yield shown_main_window(qtbot, demo_session, bridge, (1280, 800))
 
 
 def test_a_full_disk_stops_recording_visibly(

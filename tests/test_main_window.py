@@ -21,16 +21,13 @@ from console.session import Session, SessionUpdate
 from console.sources import Batch
 from console.workspace import Workspace
 from tests.conftest import CONNECTOR_DOWN, ScriptedSource
+from tests.shown_windows import offscreen_dialog, shown_main_window
 from ui.app import render_screenshot, run_gui
 from ui.error_dialog import ask_to_open_demo, config_error_box
 from ui.main_window import MainWindow
 from ui.session_bridge import SessionBridge
 
 pytestmark = pytest.mark.gui
-
-#: The offscreen platform cannot pass a dialog's size limits to a window system and says so
-#: once per dialog; that says nothing about our code.
-offscreen_dialog = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 
 @pytest.fixture
@@ -40,13 +37,7 @@ def bridge(demo_session: Session) -> SessionBridge:
 
 @pytest.fixture
 def window(qtbot, demo_session: Session, bridge: SessionBridge) -> MainWindow:
-    main = MainWindow(demo_session, bridge)
-    qtbot.addWidget(main)
-    main.resize(1280, 800)
-    main.show()
-    qtbot.waitExposed(main)
-    main.activateWindow()
-    return main
+    return shown_main_window(qtbot, demo_session, bridge, (1280, 800))
 
 
 def one_sample(key: tuple[str, str], t: float, value: float) -> Batch:

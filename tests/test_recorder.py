@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import select
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -35,10 +33,10 @@ from console.snapshot_format import (
     strip_credentials_from_toml,
 )
 from console.sources import Batch, LogEntry, SourceStatus
+from tests.recording_process import RecordingProcess
 from tests.test_health import HEALTHY, INCIDENT, make_workspace
 
 T0 = 1_700_000_000.0
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class ScriptedSource:
@@ -398,45 +396,18 @@ def _committed_span(path: Path) -> float:
     return 0.0 if low is None else high - low
 
 
-def _read_line(stream, deadline: float) -> str:
-    while True:
-        remaining = deadline - time.monotonic()
-        assert remaining > 0, "the recording child stopped reporting"
-        ready, _, _ = select.select([stream], [], [], remaining)
-        if ready:
-            line = stream.readline()
-            assert line, "the recording child ended early"
-            return line
-
-
 def test_sigkill_loses_at_most_about_a_second(tmp_path: Path) -> None:
-    env = {**os.environ, "INCIDENT_CONSOLE_DATA_DIR": str(tmp_path)}
-    child = subprocess.Popen(
-        [sys.executable, "-c", CRASHING_CHILD],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        first = _read_line(child.stdout, deadline)
-        assert first.startswith("path "), first + child.stderr.read()
-        path = Path(first.split(" ", 1)[1].strip())
+    with RecordingProcess(CRASHING_CHILD, tmp_path, timeout_s=60) as child:
+        path = child.recording_path()
         last_drained = None
         while _committed_span(path) < 1.5:  # several commits are in the file
-            last_drained = float(_read_line(child.stdout, deadline).split()[1])
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait(30)
-    for line in child.stdout.read().splitlines():  # progress printed just before the kill
+            last_drained = float(child.line().split()[1])
+        child.kill()
+    assert child.process.stdout is not None
+    for line in child.process.stdout.read().splitlines():  # progress printed just before the kill
         if line.startswith("drained "):
             last_drained = float(line.split()[1])
-    assert child.returncode == -signal.SIGKILL
+    assert child.process.returncode == -signal.SIGKILL
     assert last_drained is not None
 
     with open_snapshot(path) as snapshot:

@@ -10,19 +10,16 @@ import base64
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
-from console.snapshot_format import FORMAT_VERSION
 from console.timeline import TimelineEntry
+from tests.damaged_snapshots import DAMAGED_SNAPSHOTS
 from tests.recordings import record_demo, write_snapshot
 from tests.test_health import HEALTHY, INCIDENT, make_workspace
 
@@ -167,31 +164,10 @@ def test_open_screenshot_in_a_subprocess(demo_recording: Path, tmp_path: Path) -
 # -- bad input ---------------------------------------------------------------------------------
 
 
-def _truncated(path: Path, good: Path) -> None:
-    data = good.read_bytes()
-    path.write_bytes(data[: len(data) // 2])
-
-
-def _random(path: Path, good: Path) -> None:
-    path.write_bytes(np.random.default_rng(5).integers(0, 256, 20_000, dtype=np.uint8).tobytes())
-
-
-def _newer(path: Path, good: Path) -> None:
-    shutil.copyfile(good, path)
-    connection = sqlite3.connect(path)
-    connection.execute(f"PRAGMA user_version = {FORMAT_VERSION + 1}")
-    connection.close()
-
-
-def _empty(path: Path, good: Path) -> None:
-    path.write_bytes(b"")
-
-
-BAD: dict[str, tuple[Callable[[Path, Path], None], str]] = {
-    "truncated": (_truncated, "truncated or corrupt"),
-    "random bytes": (_random, "not an incident snapshot"),
-    "newer version": (_newer, "written by a newer console"),
-    "empty": (_empty, "empty file"),
+#: The damages ``open`` and ``report`` are tried with (the messages as ``open_snapshot`` says them).
+BAD = {
+    name: DAMAGED_SNAPSHOTS[name]
+    for name in ("truncated", "random bytes", "newer version", "empty")
 }
 
 
@@ -237,16 +213,6 @@ def test_a_missing_file_or_bad_arguments_get_one_line_and_exit_2(
         result = console("report", str(demo_recording), "--output", str(tmp_path / "no" / "r.html"))
         assert result.returncode == 2
         assert "does not exist" in result.stderr and len(result.stderr.splitlines()) == 1
-
-
-@pytest.fixture
-def world_readable_folder() -> Iterator[Path]:
-    folder = Path(tempfile.mkdtemp(prefix="incident-report-permission-"))
-    folder.chmod(0o755)
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder)
 
 
 @pytest.mark.parametrize("command", ["open", "report"])

@@ -14,8 +14,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -44,6 +42,7 @@ from console.snapshot_format import (
     SnapshotWriter,
 )
 from console.store import SeriesStore
+from tests.damaged_snapshots import DAMAGED_SNAPSHOTS
 from tests.test_health import HEALTHY, INCIDENT, make_workspace
 from tests.test_recorder import T0, make_session, step
 
@@ -77,53 +76,7 @@ def fingerprint(path: Path) -> tuple[bytes, int, list[str]]:
 # -- bad input -------------------------------------------------------------------------------------
 
 
-def _truncated(path: Path, recording: Path) -> None:
-    data = recording.read_bytes()
-    path.write_bytes(data[: len(data) // 2])
-
-
-def _cut_in_header(path: Path, recording: Path) -> None:
-    path.write_bytes(recording.read_bytes()[:60])
-
-
-def _random(path: Path, recording: Path) -> None:
-    path.write_bytes(np.random.default_rng(7).integers(0, 256, 8192, dtype=np.uint8).tobytes())
-
-
-def _text(path: Path, recording: Path) -> None:
-    path.write_text("[incident]\ntitle = 'not a snapshot'\n")
-
-
-def _other_sqlite(path: Path, recording: Path) -> None:
-    with sqlite3.connect(path) as connection:
-        connection.execute("CREATE TABLE t (x)")
-    connection.close()
-
-
-def _newer(path: Path, recording: Path) -> None:
-    shutil.copyfile(recording, path)
-    connection = sqlite3.connect(path)
-    connection.execute(f"PRAGMA user_version = {FORMAT_VERSION + 1}")
-    connection.close()
-
-
-def _empty(path: Path, recording: Path) -> None:
-    path.write_bytes(b"")
-
-
-BAD_FILES: dict[str, tuple[Callable[[Path, Path], None], str]] = {
-    "truncated": (_truncated, "truncated or corrupt"),
-    "cut in the header": (_cut_in_header, "truncated or corrupt"),
-    "random bytes": (_random, "not an incident snapshot"),
-    "a text file": (_text, "not an incident snapshot"),
-    "another program's sqlite": (_other_sqlite, "not an incident snapshot"),
-    "newer version": (
-        _newer,
-        f"written by a newer console (format {FORMAT_VERSION + 1}); this console reads up to "
-        f"{FORMAT_VERSION}: upgrade",
-    ),
-    "empty": (_empty, "empty file"),
-}
+BAD_FILES = DAMAGED_SNAPSHOTS
 
 
 @pytest.mark.parametrize("case", list(BAD_FILES))
@@ -162,17 +115,6 @@ try:
 except SnapshotError as exc:
     print(exc)
 """
-
-
-@pytest.fixture
-def world_readable_folder() -> Iterator[Path]:
-    # Not under pytest's tmp_path: its parent is private, and the probe must reach the file.
-    folder = Path(tempfile.mkdtemp(prefix="incident-permission-"))
-    folder.chmod(0o755)
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder)
 
 
 def test_an_unreadable_file_is_refused(world_readable_folder: Path, recording: Path) -> None:

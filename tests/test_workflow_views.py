@@ -21,14 +21,12 @@ from console.workflow import attach_workflow
 from console.workspace import Workspace
 from tests.conftest import DEMO_START
 from tests.probe_servers import memory_keyring
+from tests.shown_windows import offscreen_dialog, shown_main_window
 from ui.main_window import MainWindow, shortcut_text
 from ui.session_bridge import SessionBridge
 from ui.workflow_views import WorkflowViews
 
 pytestmark = pytest.mark.gui
-
-#: Dialogs opened offscreen make the platform plugin say it cannot pass size hints.
-offscreen_dialog = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 
 @pytest.fixture
@@ -38,12 +36,7 @@ def bridge(demo_session: Session) -> SessionBridge:
 
 @pytest.fixture
 def window(qtbot, demo_session: Session, bridge: SessionBridge) -> MainWindow:
-    main = MainWindow(demo_session, bridge)
-    qtbot.addWidget(main)
-    main.resize(1600, 1000)
-    main.show()
-    qtbot.waitExposed(main)
-    main.activateWindow()
+    main = shown_main_window(qtbot, demo_session, bridge, (1600, 1000))
     bridge.tick_now()
     return main
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from console.clock import SystemClock, VirtualClock
 from console.session import Session
@@ -166,32 +166,62 @@ def render_screenshot(
     cannot be written.
     """
     output = Path(output)
-    if not output.parent.is_dir():
-        raise OSError(f"cannot write {output}: folder {output.parent} does not exist")
-    if not _has_display():
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    app = application()
-    clock = VirtualClock(SystemClock().now())
-    session = build_session(workspace, clock)
+    app = offscreen_application(output)
+    session = polled_session(workspace, at_s)
     window: MainWindow | None = None
     try:
-        session.poll_sources()
-        if at_s > 0:
-            clock.advance(at_s)
-            session.poll_sources()
         bridge = SessionBridge(session, coalesce_ms=None)
         window = MainWindow(session, bridge)
-        window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-        window.resize(*size)
-        window.show()
-        bridge.tick_now()
-        for _ in range(LAYOUT_ROUNDS):
-            app.processEvents()
-        image = window.grab()
-        if not image.save(str(output), "PNG"):
-            raise OSError(f"cannot write {output} (not writable, or not a PNG name?)")
+        show_offscreen(window, bridge, size)
+        save_settled_grab(app, window, output)
     finally:
         if window is not None:
             window.close()
             window.deleteLater()
         session.stop()
+
+
+# -- offscreen renders (the ``screenshot`` command, of the window and of the wall) ------------
+
+
+def offscreen_application(output: Path) -> QApplication:
+    """The application for an offscreen render to ``output``; raises ``OSError`` when the
+    folder of ``output`` does not exist (before anything is built)."""
+    if not output.parent.is_dir():
+        raise OSError(f"cannot write {output}: folder {output.parent} does not exist")
+    if not _has_display():
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    return application()
+
+
+def polled_session(workspace: Workspace, at_s: float = 0.0, *, read_only: bool = False) -> Session:
+    """A session for a render: on a virtual clock set to now, its sources polled once (their
+    history) and, when ``at_s`` > 0, again ``at_s`` seconds later; no threads."""
+    clock = VirtualClock(SystemClock().now())
+    session = build_session(workspace, clock, read_only=read_only)
+    try:
+        session.poll_sources()
+        if at_s > 0:
+            clock.advance(at_s)
+            session.poll_sources()
+    except BaseException:
+        session.stop()
+        raise
+    return session
+
+
+def show_offscreen(window: QWidget, bridge: SessionBridge, size: tuple[int, int]) -> None:
+    """Show ``window`` at ``size`` without putting it on a screen, and give it the session."""
+    window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    window.resize(*size)
+    window.show()
+    bridge.tick_now()
+
+
+def save_settled_grab(app: QApplication, widget: QWidget, output: Path) -> None:
+    """Let ``widget`` lay out and paint, then save it to the PNG ``output`` (``OSError`` if
+    that fails)."""
+    for _ in range(LAYOUT_ROUNDS):
+        app.processEvents()
+    if not widget.grab().save(str(output), "PNG"):
+        raise OSError(f"cannot write {output} (not writable, or not a PNG name?)")

@@ -18,13 +18,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-)
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -33,7 +27,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -42,6 +35,7 @@ from console.resource_state import short_revision
 from console.session import Session, SessionUpdate
 from console.sources import LogEntry
 from console.units import format_value
+from ui.filtered_table import EntryFilter, EntryTableModel, entry_table_view
 from ui.theme import PANEL, STATUS_STYLES, TEXT_DIM, qcolor
 
 if TYPE_CHECKING:
@@ -67,7 +61,6 @@ SEVERITY_LEVELS = {
 #: The severity filter's choices: label and the lowest level shown.
 SEVERITY_CHOICES = (("All severities", 0), ("WARNING+", 400), ("ERROR+", 500), ("CRITICAL+", 600))
 _ALIGN_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-_ROOT = QModelIndex()
 
 
 def severity_level(severity: str) -> int:
@@ -75,37 +68,20 @@ def severity_level(severity: str) -> int:
     return SEVERITY_LEVELS.get(severity.upper(), 0)
 
 
-class LogTableModel(QAbstractTableModel):
+class LogTableModel(EntryTableModel[LogEntry]):
     """Log entries sorted newest first, at most ``capacity`` of them."""
 
     def __init__(self, session: Session, capacity: int = DEFAULT_CAPACITY) -> None:
-        super().__init__()
+        super().__init__(COLUMNS)
         self.capacity = capacity
         self.services = session.workspace.services
-        #: Newest first.
-        self._entries: list[LogEntry] = []
-        #: ``-t`` of each entry, ascending (for bisect).
+        #: ``-t`` of each entry (``entries`` are newest first), ascending (for bisect).
         self._keys: list[float] = []
         self.add_entries(session.logs)
 
     # -- Qt model ------------------------------------------------------------------------------
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._entries)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if not index.isValid():
-            return None
-        entry = self._entries[index.row()]
-        column = index.column()
+    def entry_data(self, entry: LogEntry, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return self.cell_text(entry, column)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -141,10 +117,6 @@ class LogTableModel(QAbstractTableModel):
             return "" if entry.latency_ms is None else format_value(entry.latency_ms, "ms")
         return entry.message
 
-    def entry(self, row: int) -> LogEntry:
-        """The entry shown on ``row`` (0 is the newest)."""
-        return self._entries[row]
-
     def add_entries(self, entries: Iterable[LogEntry]) -> int:
         """Insert ``entries`` at their place by time; drop the oldest beyond the capacity.
 
@@ -154,9 +126,9 @@ class LogTableModel(QAbstractTableModel):
         if not new:
             return 0
         new = new[: self.capacity]
-        if not self._entries or new[-1].t >= self._entries[0].t:
+        if not self.entries or new[-1].t >= self.entries[0].t:
             self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
-            self._entries[:0] = new
+            self.entries[:0] = new
             self._keys[:0] = [-e.t for e in new]
             self.endInsertRows()
             on_top = len(new)
@@ -165,20 +137,15 @@ class LogTableModel(QAbstractTableModel):
             for entry in new:
                 position = bisect.bisect_left(self._keys, -entry.t)
                 self._keys.insert(position, -entry.t)
-                self._entries.insert(position, entry)
+                self.entries.insert(position, entry)
             self.endResetModel()
             on_top = 0
-        excess = len(self._entries) - self.capacity
-        if excess > 0:
-            first = len(self._entries) - excess
-            self.beginRemoveRows(QModelIndex(), first, len(self._entries) - 1)
-            del self._entries[first:]
-            del self._keys[first:]
-            self.endRemoveRows()
+        if self.keep_top(self.capacity):
+            del self._keys[self.capacity :]
         return on_top
 
 
-class LogFilter(QSortFilterProxyModel):
+class LogFilter(EntryFilter):
     """Service, minimum severity and text filters over a ``LogTableModel``."""
 
     def __init__(self, model: LogTableModel) -> None:
@@ -191,9 +158,8 @@ class LogFilter(QSortFilterProxyModel):
 
     def set_filters(self, service: str, min_level: int, text: str) -> None:
         """Show rows of ``service`` ("" for all) at ``min_level`` or worse containing ``text``."""
-        self.beginFilterChange()
-        self.service, self.min_level, self.text = service, min_level, text.strip().lower()
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        with self.filter_change():
+            self.service, self.min_level, self.text = service, min_level, text.strip().lower()
 
     def filterAcceptsRow(
         self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
@@ -242,15 +208,8 @@ class LogTable(QWidget):
         self.detail.setStyleSheet(f"color: {TEXT_DIM}; font-size: 9pt;")
         self.count_label.setStyleSheet(f"color: {TEXT_DIM}; font-size: 9pt;")
 
-        self.view = QTableView()
-        self.view.setModel(self.proxy)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view = entry_table_view(self.proxy, row_height=20)
         self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.view.setAlternatingRowColors(False)
-        self.view.setShowGrid(False)
-        self.view.setWordWrap(False)
-        self.view.verticalHeader().setVisible(False)
-        self.view.verticalHeader().setDefaultSectionSize(20)
         header = self.view.horizontalHeader()
         header.setHighlightSections(False)
         header.setStretchLastSection(True)

@@ -56,6 +56,7 @@ from ui.theme import (
     STATUS_STYLES,
     TEXT,
     TEXT_DIM,
+    StatusStyle,
     display_status,
     qcolor,
 )
@@ -276,14 +277,10 @@ class ServiceNodeItem(QGraphicsItem):
         """The border: thick for failing, dashed for blocked, dotted without fresh data."""
         return status_pen(self.look.status)
 
-    def paint(
-        self,
-        painter: QPainter,
-        option: QStyleOptionGraphicsItem,
-        widget: QWidget | None = None,
-    ) -> None:
+    def paint_shape(self, painter: QPainter) -> StatusStyle:
+        """Draw the status's shape, filled and bordered, ringed when it is the root-cause
+        candidate; returns the status's style for the words drawn on it."""
         style = STATUS_STYLES[self.look.status]
-        rect = self.body_rect()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         path = self.outline_path()
         if self.look.root_cause:
@@ -293,7 +290,16 @@ class ServiceNodeItem(QGraphicsItem):
         painter.setPen(self.outline_pen())
         painter.setBrush(QBrush(qcolor(style.fill)))
         painter.drawPath(path)
+        return style
 
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionGraphicsItem,
+        widget: QWidget | None = None,
+    ) -> None:
+        style = self.paint_shape(painter)
+        rect = self.body_rect()
         text_colour = qcolor(style.text)
         inner = rect.adjusted(14, 8, -14, -6)
         y = inner.top()

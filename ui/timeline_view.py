@@ -17,14 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -35,7 +28,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -45,6 +37,7 @@ from console.session import SessionUpdate
 from console.timeline import TimelineEntry
 from console.units import format_clock
 from console.workflow import IncidentWorkflow
+from ui.filtered_table import EntryFilter, EntryTableModel, entry_table_view
 from ui.note_dialog import NoteDialog
 from ui.theme import STATUS_STYLES, TEXT, TEXT_DIM, TIMELINE_KINDS
 
@@ -56,8 +49,6 @@ ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
 #: Fields shown in a row's tooltip at most.
 TOOLTIP_FIELDS = 16
 ALL_KINDS = "All kinds"
-#: The invalid index: the parent of every row of a flat table.
-_ROOT = QModelIndex()
 
 
 def entry_colour(entry: TimelineEntry) -> str:
@@ -101,31 +92,15 @@ def _tooltip(entry: TimelineEntry) -> str:
     return "\n".join(lines)
 
 
-class TimelineModel(QAbstractTableModel):
+class TimelineModel(EntryTableModel[TimelineEntry]):
     """The folded timeline, newest first."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.entries: list[TimelineEntry] = []
+        super().__init__(COLUMNS, parent)
         self._bold = QFont()
         self._bold.setBold(True)
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.entries)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if not index.isValid():
-            return None
-        entry = self.entries[index.row()]
-        column = index.column()
+    def entry_data(self, entry: TimelineEntry, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
                 corrected = entry.kind == "note" and "original_t" in entry.fields
@@ -163,13 +138,11 @@ class TimelineModel(QAbstractTableModel):
         self.beginInsertRows(QModelIndex(), 0, len(entries) - 1)
         self.entries[:0] = entries[::-1]
         self.endInsertRows()
-        if keep is not None and len(self.entries) > keep:
-            self.beginRemoveRows(QModelIndex(), keep, len(self.entries) - 1)
-            del self.entries[keep:]
-            self.endRemoveRows()
+        if keep is not None:
+            self.keep_top(keep)
 
 
-class TimelineFilter(QSortFilterProxyModel):
+class TimelineFilter(EntryFilter):
     """Keeps the rows of one kind (or starred notes) whose text contains the search."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -180,14 +153,8 @@ class TimelineFilter(QSortFilterProxyModel):
 
     def set_filter(self, kind: str | None, starred_only: bool, search: str) -> None:
         """Keep only ``kind`` (None: all), starred notes, rows containing ``search``."""
-        modern = hasattr(QSortFilterProxyModel, "Direction")  # Qt ≥ 6.10: invalidate* deprecated
-        if modern:
-            self.beginFilterChange()
-        self.kind, self.starred_only, self.search = kind, starred_only, search.strip().lower()
-        if modern:
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:
-            self.invalidateFilter()
+        with self.filter_change():
+            self.kind, self.starred_only, self.search = kind, starred_only, search.strip().lower()
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:
         model = self.sourceModel()
@@ -229,20 +196,13 @@ class TimelinePanel(QWidget):
         filters.addWidget(self.starred_box)
         filters.addWidget(self.search_edit, 1)
 
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table = entry_table_view(self.proxy, row_height=22)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.setAlternatingRowColors(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.doubleClicked.connect(lambda _index: self.correct_selected_time())
 
         self.note_button = QPushButton("✎ Note… (N)")

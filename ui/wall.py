@@ -45,7 +45,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication, QLayout, QStackedWidget, QVBoxLayout, QWidget
 
-from console.clock import SystemClock, VirtualClock
+from console.clock import SystemClock
 from console.durations import format_duration
 from console.freshness import (
     FreshnessAlert,
@@ -57,7 +57,14 @@ from console.freshness import (
 from console.session import Session, SessionUpdate
 from console.session_factory import build_session
 from console.workspace import Workspace
-from ui.app import LAYOUT_ROUNDS, _has_display, application
+from ui.app import (
+    _has_display,
+    application,
+    offscreen_application,
+    polled_session,
+    save_settled_grab,
+    show_offscreen,
+)
 from ui.session_bridge import COALESCE_MS, SessionBridge
 from ui.theme import BACKGROUND, STATUS_STYLES, qcolor
 from ui.wall_frame import (
@@ -431,15 +438,6 @@ def page_outputs(output: Path, page: int | None, page_count: int) -> list[tuple[
     return [(page - 1, output)]
 
 
-def _offscreen_application(output: Path) -> QApplication:
-    """The application for an offscreen render to ``output`` (whose folder must exist)."""
-    if not output.parent.is_dir():
-        raise OSError(f"cannot write {output}: folder {output.parent} does not exist")
-    if not _has_display():
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    return application()
-
-
 def _render_pages(
     app: QApplication,
     window: WallWindow,
@@ -449,17 +447,11 @@ def _render_pages(
 ) -> list[Path]:
     """Show ``window`` offscreen at ``size`` and save page ``page`` (None: every page)."""
     targets = page_outputs(output, page, len(window.pages))
-    window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-    window.resize(*size)
-    window.show()
-    window.bridge.tick_now()
+    show_offscreen(window, window.bridge, size)
     written: list[Path] = []
     for index, path in targets:
         window.go_to_page(index)
-        for _ in range(LAYOUT_ROUNDS):
-            app.processEvents()
-        if not window.grab().save(str(path), "PNG"):
-            raise OSError(f"cannot write {path} (not writable, or not a PNG name?)")
+        save_settled_grab(app, window, path)
         written.append(path)
     return written
 
@@ -478,17 +470,12 @@ def render_wall_screenshot(
     not exist and ``OSError`` when a file cannot be written.
     """
     output = Path(output)
-    app = _offscreen_application(output)
-    clock = VirtualClock(SystemClock().now())
-    session = build_session(workspace, clock, read_only=True)
+    app = offscreen_application(output)
+    session = polled_session(workspace, at_s, read_only=True)
     window: WallWindow | None = None
     try:
-        session.poll_sources()
-        if at_s > 0:
-            clock.advance(at_s)
-            session.poll_sources()
         bridge = SessionBridge(session, coalesce_ms=None)
-        window = WallWindow(session, bridge, rotate_s=0, monotonic=clock.now)
+        window = WallWindow(session, bridge, rotate_s=0, monotonic=session.clock.now)
         return _render_pages(app, window, output, size, page)
     finally:
         if window is not None:
@@ -583,7 +570,7 @@ def render_wall_review_screenshot(
 ) -> list[Path]:
     """Render the recording's wall page ``page`` (None: every page) offscreen to PNG."""
     output = Path(output)
-    app = _offscreen_application(output)
+    app = offscreen_application(output)
     window = open_wall_review(path, at=at, rotate_s=0, deterministic=True)
     try:
         return _render_pages(app, window, output, size, page)

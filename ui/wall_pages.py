@@ -63,6 +63,7 @@ from ui.wall_style import (
     SMALL_PX,
     TITLE_PX,
     WallScale,
+    draw_caption,
     draw_pill,
     draw_status_tile,
     draw_text,
@@ -170,12 +171,11 @@ class GoldenPathStrip(QWidget):
         painter.fillRect(self.rect(), qcolor(BACKGROUND))
         rect = QRectF(self.rect())
         caption_height = scale.px(SMALL_PX * 1.6)
-        draw_text(
+        draw_caption(
             painter,
             QRectF(rect.left(), rect.top(), rect.width(), caption_height),
             "GOLDEN PATH  ·  the user's journey, step by step",
-            scale.font(SMALL_PX, bold=True),
-            TEXT_DIM,
+            scale,
         )
         count = len(self.steps)
         if not count:
@@ -358,12 +358,11 @@ class WorstSignals(QWidget):
         pad = scale.px(18)
         inner = rect.adjusted(pad, scale.px(10), -pad, -scale.px(10))
         caption = scale.px(SMALL_PX * 1.7)
-        draw_text(
+        draw_caption(
             painter,
             QRectF(inner.left(), inner.top(), inner.width(), caption),
             "WORST SIGNALS  ·  ◆ root-cause candidate",
-            scale.font(SMALL_PX, bold=True),
-            TEXT_DIM,
+            scale,
         )
         y = inner.top() + caption
         font = scale.font(BODY_PX, bold=True)
@@ -423,16 +422,7 @@ class WallServiceNode(ServiceNodeItem):
         option: QStyleOptionGraphicsItem,
         widget: QWidget | None = None,
     ) -> None:
-        style = STATUS_STYLES[self.look.status]
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        path = self.outline_path()
-        if self.look.root_cause:
-            painter.setPen(QPen(qcolor(ROOT_CAUSE), 16))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawPath(path)
-        painter.setPen(self.outline_pen())
-        painter.setBrush(qcolor(style.fill))
-        painter.drawPath(path)
+        style = self.paint_shape(painter)
         colour = qcolor(style.text)
         inner = self.body_rect().adjusted(14, 6, -12, -4)
         width = inner.width()

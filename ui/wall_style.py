@@ -16,7 +16,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
 
 from ui.status_graph import status_outline, status_pen
-from ui.theme import PANEL, STATUS_STYLES, TEXT, qcolor
+from ui.theme import PANEL, STATUS_STYLES, TEXT, TEXT_DIM, qcolor
 
 #: The height the design sizes are given for.
 DESIGN_HEIGHT = 1080.0
@@ -75,6 +75,11 @@ def draw_text(
     painter.setPen(colour if isinstance(colour, QColor) else qcolor(colour))
     painter.drawText(rect, int(align), elided)
     return metrics.horizontalAdvance(elided)
+
+
+def draw_caption(painter: QPainter, rect: QRectF, text: str, scale: WallScale) -> None:
+    """A block's caption (``GOLDEN PATH · …``): the wall's smallest text, bold and dim."""
+    draw_text(painter, rect, text, scale.font(SMALL_PX, bold=True), TEXT_DIM)
 
 
 def fitted_font(text: str, font: QFont, width: float, smallest: float = 0.6) -> QFont:

@@ -41,6 +41,16 @@ from ui.wall_style import (
 TIMELINE_TAIL = 2000
 
 
+def _page_painter(page: WallPage) -> tuple[QPainter, QRectF]:
+    """A painter on ``page`` with its background filled, and the area inside the page's margins."""
+    scale = page.scale
+    painter = QPainter(page)
+    rect = QRectF(page.rect())
+    painter.fillRect(rect, qcolor(BACKGROUND))
+    pad = scale.px(20)
+    return painter, rect.adjusted(pad, scale.px(10), -pad, -pad)
+
+
 class CriteriaPage(WallPage):
     """The recovery verdict and every criterion's state, in large type."""
 
@@ -75,11 +85,7 @@ class CriteriaPage(WallPage):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         scale = self.scale
-        painter = QPainter(self)
-        rect = QRectF(self.rect())
-        painter.fillRect(rect, qcolor(BACKGROUND))
-        pad = scale.px(20)
-        inner = rect.adjusted(pad, scale.px(10), -pad, -pad)
+        painter, inner = _page_painter(self)
         verdict = self.verdict or self.board.verdict()
         if verdict.recovered:
             style = STATUS_STYLES["ok"]
@@ -192,11 +198,7 @@ class TimelinePage(WallPage):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         scale = self.scale
-        painter = QPainter(self)
-        rect = QRectF(self.rect())
-        painter.fillRect(rect, qcolor(BACKGROUND))
-        pad = scale.px(20)
-        inner = rect.adjusted(pad, scale.px(10), -pad, -pad)
+        painter, inner = _page_painter(self)
         font = scale.font(BODY_PX, bold=True)
         line = QFontMetricsF(font).height() * 1.45
         if not self.entries:

@@ -8,13 +8,15 @@ Access API has no update method in its Python client, so it is reached over REST
 google-auth's ``AuthorizedSession`` (``VpcAccessRest``).
 
 Also here: the retry and timeout every call passes explicitly (the libraries' defaults retry for
-up to an hour), and the translation of API errors into a source state with the fix to apply.
+up to an hour), the translation of API errors into a source state with the fix to apply, the
+worst of several such states, and the back-off after an exhausted quota.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -125,6 +127,21 @@ def _grpc_channel(endpoint: Endpoint) -> Any:
     return grpc.insecure_channel(endpoint.address, options=options)
 
 
+def _generated_client(
+    client_class: Any,
+    transport_class: Any,
+    endpoint: Endpoint,
+    credentials: google.auth.credentials.Credentials | None,
+    channel: Any = None,
+) -> Any:
+    """A generated gRPC client for ``endpoint``: over a plaintext channel on loopback
+    (``channel`` when given, to share one), else over TLS with ``credentials``."""
+    if endpoint.plaintext:
+        channel = channel if channel is not None else _grpc_channel(endpoint)
+        return client_class(transport=transport_class(channel=channel))
+    return client_class(credentials=credentials, client_options={"api_endpoint": endpoint.address})
+
+
 def build_metric_client(
     endpoint_text: str, credentials: google.auth.credentials.Credentials | None
 ) -> MetricServiceClient:
@@ -135,12 +152,7 @@ def build_metric_client(
     )
 
     endpoint = parse_endpoint(endpoint_text)
-    if endpoint.plaintext:
-        transport = MetricServiceGrpcTransport(channel=_grpc_channel(endpoint))
-        return MetricServiceClient(transport=transport)
-    return MetricServiceClient(
-        credentials=credentials, client_options={"api_endpoint": endpoint.address}
-    )
+    return _generated_client(MetricServiceClient, MetricServiceGrpcTransport, endpoint, credentials)
 
 
 def build_logging_client(
@@ -153,11 +165,8 @@ def build_logging_client(
     )
 
     endpoint = parse_endpoint(endpoint_text)
-    if endpoint.plaintext:
-        transport = LoggingServiceV2GrpcTransport(channel=_grpc_channel(endpoint))
-        return LoggingServiceV2Client(transport=transport)
-    return LoggingServiceV2Client(
-        credentials=credentials, client_options={"api_endpoint": endpoint.address}
+    return _generated_client(
+        LoggingServiceV2Client, LoggingServiceV2GrpcTransport, endpoint, credentials
     )
 
 
@@ -170,16 +179,10 @@ def build_run_clients(
     from google.cloud.run_v2.services.services.transports import ServicesGrpcTransport
 
     endpoint = parse_endpoint(endpoint_text)
-    if endpoint.plaintext:
-        channel = _grpc_channel(endpoint)
-        return (
-            ServicesClient(transport=ServicesGrpcTransport(channel=channel)),
-            RevisionsClient(transport=RevisionsGrpcTransport(channel=channel)),
-        )
-    options = {"api_endpoint": endpoint.address}
+    channel = _grpc_channel(endpoint) if endpoint.plaintext else None
     return (
-        ServicesClient(credentials=credentials, client_options=options),
-        RevisionsClient(credentials=credentials, client_options=options),
+        _generated_client(ServicesClient, ServicesGrpcTransport, endpoint, credentials, channel),
+        _generated_client(RevisionsClient, RevisionsGrpcTransport, endpoint, credentials, channel),
     )
 
 
@@ -307,3 +310,33 @@ def describe_api_error(exc: BaseException, api: str) -> tuple[str, str]:
     if name in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
         return "error", f"{api}: {name.lower().replace('_', ' ')} ({detail}); retrying"
     return "error", f"{api}: {name} ({detail})"
+
+
+#: A source's problem states, worst first (what it reports when several calls fail differently).
+_PROBLEM_ORDER = {"unauthorized": 0, "quota": 1, "error": 2}
+
+
+def worst_problem(problems: Iterable[tuple[str, str]]) -> tuple[str, str]:
+    """The first of the worst ``(state, message)`` problems: unauthorized, quota, then error."""
+    return min(problems, key=lambda problem: _PROBLEM_ORDER.get(problem[0], len(_PROBLEM_ORDER)))
+
+
+class QuotaBackoff:
+    """How long a source waits after a quota ran out: ``first_s``, doubled for every exhausted
+    quota in a row up to ``most_s``; ``first_s`` again after a call that succeeded."""
+
+    def __init__(self, first_s: float, most_s: float) -> None:
+        self.first_s = first_s
+        self.most_s = most_s
+        #: The wait the next exhausted quota gets.
+        self.wait_s = first_s
+
+    def exhausted(self) -> float:
+        """The wait after this exhausted quota (the next one waits twice as long)."""
+        wait = self.wait_s
+        self.wait_s = min(self.most_s, self.wait_s * 2)
+        return wait
+
+    def reset(self) -> None:
+        """A call succeeded: the next exhausted quota waits ``first_s`` again."""
+        self.wait_s = self.first_s

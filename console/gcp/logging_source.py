@@ -30,7 +30,13 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from console.gcp.clients import RETRY_DEADLINE_S, RPC_TIMEOUT_S, describe_api_error, unary_retry
+from console.gcp.clients import (
+    RETRY_DEADLINE_S,
+    RPC_TIMEOUT_S,
+    QuotaBackoff,
+    describe_api_error,
+    unary_retry,
+)
 from console.gcp.credentials import CredentialsError
 from console.minute_counts import MinuteCounts
 from console.sources import Batch, LogEntry, SourceStatus
@@ -87,6 +93,11 @@ def failing_requests_filter(resources: list[str], region: str) -> str:
         parts.append(f'resource.labels.location = "{region}"')
     parts.append("(httpRequest.status >= 500 OR severity >= ERROR)")
     return " AND ".join(parts)
+
+
+def _notice(now: float, message: str) -> LogEntry:
+    """A line of the source itself in the log (no service: the log table never filters it out)."""
+    return LogEntry(t=now, service="", severity="NOTICE", message=message)
 
 
 def _status_code(exc: BaseException) -> str:
@@ -214,7 +225,7 @@ class LoggingSource:
         self._listed_until: float | None = None
         self._next_list_at = 0.0
         self._list_problem: tuple[str, str] | None = None
-        self._quota_backoff = QUOTA_BACKOFF_S[0]
+        self._quota_backoff = QuotaBackoff(*QUOTA_BACKOFF_S)
         self._seen: set[tuple[str, str]] = set()
         self._seen_order: deque[tuple[str, str]] = deque()
         self._suppressed: deque[tuple[float, int]] = deque()
@@ -296,11 +307,9 @@ class LoggingSource:
                 self._tail_problem = f"tail dropped, reconnecting: {message}"
                 self._next_list_at = min(self._next_list_at, now)  # catch up what it missed
                 batch.logs.append(
-                    LogEntry(
-                        t=now,
-                        service="",
-                        severity="NOTICE",
-                        message=f"Cloud Logging's live tail dropped ({message}); reconnecting, "
+                    _notice(
+                        now,
+                        f"Cloud Logging's live tail dropped ({message}); reconnecting, "
                         "and the lines of the gap are listed",
                     )
                 )
@@ -327,11 +336,9 @@ class LoggingSource:
             )
             self._suppressed.append((now, suppressed))
             batch.logs.append(
-                LogEntry(
-                    t=now,
-                    service="",
-                    severity="NOTICE",
-                    message=f"Cloud Logging suppressed {suppressed} entries of the live tail "
+                _notice(
+                    now,
+                    f"Cloud Logging suppressed {suppressed} entries of the live tail "
                     f"({', '.join(reasons)}); listing every {LIST_EVERY_TAILING_S:g} s fills them "
                     "in",
                 )
@@ -372,13 +379,12 @@ class LoggingSource:
             state, message = describe_api_error(exc, "logging")
             self._list_problem = (state, message)
             if state == "quota":
-                self._next_list_at = now + self._quota_backoff
-                self._quota_backoff = min(QUOTA_BACKOFF_S[1], self._quota_backoff * 2)
+                self._next_list_at = now + self._quota_backoff.exhausted()
             else:
                 self._next_list_at = now + LIST_EVERY_FALLBACK_S
             return
         self._list_problem = None
-        self._quota_backoff = QUOTA_BACKOFF_S[0]
+        self._quota_backoff.reset()
         entries.reverse()  # oldest first, like a tail
         self._add_entries(batch, entries)
         covered_from = start

@@ -33,7 +33,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from console.gcp.clients import RETRY_DEADLINE_S, RPC_TIMEOUT_S, describe_api_error, unary_retry
+from console.gcp.clients import (
+    RETRY_DEADLINE_S,
+    RPC_TIMEOUT_S,
+    QuotaBackoff,
+    describe_api_error,
+    unary_retry,
+    worst_problem,
+)
 from console.gcp.credentials import CredentialsError
 from console.metrics import ServiceKind
 from console.resource_state import ConnectorState, ResourceStateCache
@@ -274,7 +281,7 @@ class MonitoringSource:
         self._quota_until = 0.0
         #: Per connector, ``{window end: [instances, cpu]}`` not yet turned into saturation.
         self._pending_saturation: dict[str, dict[float, list[float | None]]] = {}
-        self._quota_backoff = QUOTA_BACKOFF_S[0]
+        self._quota_backoff = QuotaBackoff(*QUOTA_BACKOFF_S)
         #: Calls made (pages included), for tests and benchmarks.
         self.calls = 0
         self._calls_lock = threading.Lock()
@@ -342,11 +349,10 @@ class MonitoringSource:
                     other.cancel()  # those not started yet wait for the next poll
                 continue
             self._cursor[key] = float(end)
-        order = {"unauthorized": 0, "quota": 1, "error": 2}
-        failure = min(failures, key=lambda f: order.get(f[0], 3)) if failures else None
+        failure = worst_problem(failures) if failures else None
         self._fill(batch, results)
         if failure is None:
-            self._quota_backoff = QUOTA_BACKOFF_S[0]
+            self._quota_backoff.reset()
             count = sum(len(ids) for ids in self._by_resource.values())
             batch.status = self._status(
                 "ok",
@@ -355,9 +361,9 @@ class MonitoringSource:
         else:
             state, message = failure
             if state == "quota":
-                self._quota_until = now + self._quota_backoff
-                message += f"; next try in {self._quota_backoff:.0f} s"
-                self._quota_backoff = min(QUOTA_BACKOFF_S[1], self._quota_backoff * 2)
+                wait = self._quota_backoff.exhausted()
+                self._quota_until = now + wait
+                message += f"; next try in {wait:.0f} s"
             batch.status = self._status(state, message)  # type: ignore[arg-type]
         return batch
 

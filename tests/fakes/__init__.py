@@ -11,7 +11,8 @@ The gRPC fakes (``fake_monitoring``, ``fake_logging``, ``fake_cloud_run``) are b
 types' own ``serialize``/``deserialize`` (no servicer base classes ship for these APIs). The VPC
 Access fake (``fake_vpcaccess``) is a real HTTP server. Every fake counts and records the calls it
 receives and takes faults from a shared ``Faults`` plan: fail the next calls with a status code,
-delay every call, or never answer. See docs/google-cloud.md ("Fake servers").
+delay every call, or never answer; list calls page with ``fill_page``. See docs/google-cloud.md
+("Fake servers").
 """
 
 from __future__ import annotations
@@ -243,3 +244,33 @@ class GrpcFakeServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def fill_page(
+    response: Any,
+    field_name: str,
+    items: list[Any],
+    page_size: int,
+    page_token: str,
+    context: grpc.ServicerContext,
+    *,
+    default_size: int,
+    max_size: int = 0,
+) -> Any:
+    """Put the page of ``items`` a list call asks for into ``response.<field_name>``.
+
+    ``page_size`` items (``default_size`` when 0; at most ``max_size`` when set) from the offset
+    ``page_token`` holds, and the next page's token while more remain. A token that is not one
+    of ours aborts the call with INVALID_ARGUMENT, as the real APIs do.
+    """
+    try:
+        offset = int(page_token) if page_token else 0
+    except ValueError:
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, "invalid page token")
+    size = page_size or default_size
+    if max_size:
+        size = min(size, max_size)
+    getattr(response, field_name).extend(items[offset : offset + size])
+    if offset + size < len(items):
+        response.next_page_token = str(offset + size)
+    return response

@@ -39,7 +39,7 @@ from google.longrunning import operations_pb2
 from google.protobuf import any_pb2
 from google.rpc import status_pb2
 
-from tests.fakes import GrpcFakeServer
+from tests.fakes import GrpcFakeServer, fill_page
 
 SERVICES = "google.cloud.run.v2.Services"
 REVISIONS = "google.cloud.run.v2.Revisions"
@@ -52,6 +52,8 @@ _LATEST_TYPE = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE
 _SUCCEEDED = run_v2.Condition.State.CONDITION_SUCCEEDED.value
 #: Cloud Run's ceiling on max instances per service (a quota; 100 by default, raisable).
 MAX_INSTANCES_LIMIT = 1000
+#: Items per page of a list call that gives no page size.
+LIST_PAGE_SIZE = 100
 
 
 @dataclass(frozen=True)
@@ -255,13 +257,14 @@ class FakeCloudRun(GrpcFakeServer):
         parent = pb.parent.replace("/locations/-", "/locations/")
         with self._data_lock:
             names = sorted(n for n in self.services if n.startswith(parent))
-            return _page(
+            return fill_page(
                 run_v2.ListServicesResponse.pb()(),
                 "services",
                 [self.services[n] for n in names],
                 pb.page_size,
                 pb.page_token,
                 context,
+                default_size=LIST_PAGE_SIZE,
             )
 
     def _update_service(self, request: object, context: grpc.ServicerContext) -> object:
@@ -423,13 +426,14 @@ class FakeCloudRun(GrpcFakeServer):
                 context.abort(grpc.StatusCode.NOT_FOUND, f"Resource '{pb.parent}' was not found")
             revisions = [r for n, r in self.revisions.items() if n.startswith(pb.parent + "/")]
             revisions.reverse()  # newest first, like the real API
-            return _page(
+            return fill_page(
                 run_v2.ListRevisionsResponse.pb()(),
                 "revisions",
                 revisions,
                 pb.page_size,
                 pb.page_token,
                 context,
+                default_size=LIST_PAGE_SIZE,
             )
 
     # -- Operations ------------------------------------------------------------------------------
@@ -468,22 +472,3 @@ def _complete(operation: operations_pb2.Operation, service: object) -> None:
     operation.metadata.CopyFrom(packed)
     operation.response.CopyFrom(packed)
     operation.done = True
-
-
-def _page(
-    response: object,
-    field_name: str,
-    items: list[object],
-    page_size: int,
-    page_token: str,
-    context: grpc.ServicerContext,
-) -> object:
-    try:
-        offset = int(page_token) if page_token else 0
-    except ValueError:
-        context.abort(grpc.StatusCode.INVALID_ARGUMENT, "invalid page token")
-    size = page_size or 100
-    getattr(response, field_name).extend(items[offset : offset + size])
-    if offset + size < len(items):
-        response.next_page_token = str(offset + size)  # type: ignore[attr-defined]
-    return response

@@ -32,7 +32,7 @@ from google.cloud.logging_v2.types import log_entry
 from google.cloud.logging_v2.types import logging as logging_types
 from google.logging.type import log_severity_pb2
 
-from tests.fakes import GrpcFakeServer
+from tests.fakes import GrpcFakeServer, fill_page
 
 SERVICE = "google.logging.v2.LoggingServiceV2"
 
@@ -319,6 +319,18 @@ def compile_filter(text: str) -> Predicate:
 # -- the server ----------------------------------------------------------------------------------
 
 
+def _request_predicate(pb: Any, context: grpc.ServicerContext) -> Predicate:
+    """The filter of a list or tail request; aborts the call (INVALID_ARGUMENT) when it names
+    no resource or its filter does not parse."""
+    if not pb.resource_names:
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, "resource_names is required")
+    try:
+        return compile_filter(pb.filter)
+    except LogFilterError as exc:
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        raise  # abort raises; this line only tells the type checker
+
+
 @dataclass
 class _Drop:
     code: grpc.StatusCode
@@ -412,41 +424,29 @@ class FakeLogging(GrpcFakeServer):
 
     def _list_log_entries(self, request: object, context: grpc.ServicerContext) -> object:
         pb = logging_types.ListLogEntriesRequest.pb(request)
-        if not pb.resource_names:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "resource_names is required")
-        try:
-            predicate = compile_filter(pb.filter)
-        except LogFilterError as exc:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        predicate = _request_predicate(pb, context)
         order = pb.order_by.strip().lower() or "timestamp asc"
         if order not in ("timestamp asc", "timestamp desc"):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"cannot order by {pb.order_by!r}")
         with self._data_lock:
             matching = [e for e in self.entries if predicate(e)]
         matching.sort(key=_entry_time, reverse=order == "timestamp desc")
-        size = pb.page_size or 50
-        if self.max_page_size:
-            size = min(size, self.max_page_size)
-        try:
-            offset = int(pb.page_token) if pb.page_token else 0
-        except ValueError:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "invalid page token")
-        response = _ListResponsePb()
-        response.entries.extend(matching[offset : offset + size])
-        if offset + size < len(matching):
-            response.next_page_token = str(offset + size)
-        return response
+        return fill_page(
+            _ListResponsePb(),
+            "entries",
+            matching,
+            pb.page_size,
+            pb.page_token,
+            context,
+            default_size=50,
+            max_size=self.max_page_size,
+        )
 
     def _tail_log_entries(
         self, first: object, rest: Iterator[object], context: grpc.ServicerContext
     ) -> Iterator[object]:
         pb = logging_types.TailLogEntriesRequest.pb(first)
-        if not pb.resource_names:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "resource_names is required")
-        try:
-            predicate = compile_filter(pb.filter)
-        except LogFilterError as exc:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        predicate = _request_predicate(pb, context)
         tail = _Tail(predicate)
         context.add_callback(lambda: tail.queue.put(_CLOSED))
         with self._tails_changed:

@@ -31,7 +31,7 @@ from google.api import distribution_pb2, metric_pb2, monitored_resource_pb2
 from google.cloud import monitoring_v3
 from google.protobuf import timestamp_pb2
 
-from tests.fakes import GrpcFakeServer
+from tests.fakes import GrpcFakeServer, fill_page
 
 SERVICE = "google.monitoring.v3.MetricService"
 
@@ -412,18 +412,16 @@ class FakeMonitoring(GrpcFakeServer):
             result = self._evaluate(pb, clauses)
         except FilterError as exc:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        page_size = pb.page_size or 100_000
-        if self.max_page_size:
-            page_size = min(page_size, self.max_page_size)
-        try:
-            offset = int(pb.page_token) if pb.page_token else 0
-        except ValueError:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "invalid page token")
-        response = monitoring_v3.ListTimeSeriesResponse.pb()()
-        response.time_series.extend(result[offset : offset + page_size])
-        if offset + page_size < len(result):
-            response.next_page_token = str(offset + page_size)
-        return response
+        return fill_page(
+            monitoring_v3.ListTimeSeriesResponse.pb()(),
+            "time_series",
+            result,
+            pb.page_size,
+            pb.page_token,
+            context,
+            default_size=100_000,
+            max_size=self.max_page_size,
+        )
 
     def _evaluate(self, pb: object, clauses: list[_Clause]) -> list[object]:
         end = _seconds(pb.interval.end_time)  # type: ignore[attr-defined]

@@ -66,6 +66,10 @@ GOLDEN_PATH_PROBE_KEYS = (
     "events",
 )
 
+#: The newest workspace format this console reads (``format_version`` at the top of the file;
+#: a file without it is format 1). Raise it only for a change an older console would misread.
+WORKSPACE_FORMAT_VERSION = 1
+
 #: The keys each table accepts ("" is the top level; "thresholds" is each metric's table).
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "": (
@@ -78,6 +82,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...]] = {
         "criteria",
         "escalation",
         "gcp",
+        "format_version",
     ),
     "incident": (
         "title",
@@ -657,6 +662,8 @@ class _Checker:
                 "(see docs/workspace.md)",
             )
             return None
+        if not self.format_version(data):
+            return None
         self.unknown_keys(data, (), KNOWN_KEYS[""])
         incident = self.incident(data)
         simulation = self.simulation(data)
@@ -683,6 +690,28 @@ class _Checker:
             escalations=escalations,
             gcp=gcp,
         )
+
+    def format_version(self, data: dict) -> bool:
+        """False when the file declares a format this console cannot read (then nothing else
+        is checked: a newer format's keys would only read as a list of misspellings)."""
+        if "format_version" not in data:
+            return True
+        value = data["format_version"]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            self.problem(
+                ("format_version",),
+                f"must be a whole number such as {WORKSPACE_FORMAT_VERSION}, not "
+                f"{_describe(value)}",
+            )
+            return False
+        if value > WORKSPACE_FORMAT_VERSION:
+            self.problem(
+                ("format_version",),
+                f"this workspace is written in format {value}, and this console reads formats "
+                f"up to {WORKSPACE_FORMAT_VERSION}: upgrade Incident Console to open it",
+            )
+            return False
+        return True
 
     def incident(self, data: dict) -> Incident | None:
         path: Key = ("incident",)

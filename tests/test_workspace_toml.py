@@ -250,6 +250,28 @@ def test_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     assert load_workspace(path).incident.title == "Checkout down"
 
 
+def test_format_version_1_or_none_reads_the_same(tmp_path: Path) -> None:
+    stated = load_workspace(write(tmp_path, "format_version = 1\n" + BASE, "stated.toml"))
+    unstated = load_workspace(write(tmp_path, BASE, "unstated.toml"))
+    assert stated.incident == unstated.incident
+    assert list(stated.services) == list(unstated.services)
+
+
+def test_a_newer_format_is_refused_alone_and_says_to_upgrade(tmp_path: Path) -> None:
+    # A newer format's keys would read as misspellings: only the version is reported.
+    text = "format_version = 2\n" + BASE + "\n[sla]\ntarget = 0.999\n"
+    problem = only_problem(write(tmp_path, text))
+    assert problem.key == "format_version" and problem.line == 1
+    assert "format 2" in problem.message and "upgrade Incident Console" in problem.message
+
+
+@pytest.mark.parametrize("value", ['"1"', "0", "1.5", "true"])
+def test_a_format_version_that_is_no_version_is_an_error(tmp_path: Path, value: str) -> None:
+    problem = only_problem(write(tmp_path, f"format_version = {value}\n" + BASE))
+    assert problem.key == "format_version"
+    assert "whole number" in problem.message
+
+
 # --- bad workspaces -----------------------------------------------------------------------------
 
 

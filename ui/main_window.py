@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
         upper.addWidget(self.side_tabs)
         upper.setStretchFactor(0, 3)
         upper.setStretchFactor(1, 1)
-        upper.setSizes([1050, 380])
+        upper.setSizes([1000, 480])  # wide enough for every tab title at 1600 px
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(upper)
         self.splitter.addWidget(self.chart_grid)

@@ -130,18 +130,21 @@ def tick_gaps(gaps: Sequence[float]) -> dict[str, float]:
 #: ``bare_window_gaps(settle, duration)`` the same over a bare shown window (the baseline).
 TICK_GAPS_CODE = """
 import time
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QWidget
 
 
 def run_for(duration, tick=None):
+    # A local event loop, not app.exec()/app.quit(): in Qt 6 quitting the application first
+    # closes every window, so the next phase would measure a closed (torn-down) window.
     timer = QTimer()
     timer.setInterval(tick_ms)
     if tick is not None:
         timer.timeout.connect(tick)
         timer.start()
-    QTimer.singleShot(int(duration * 1000), app.quit)
-    app.exec()
+    loop = QEventLoop()
+    QTimer.singleShot(int(duration * 1000), loop.quit)
+    loop.exec()
     timer.stop()
 
 

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +40,7 @@ from console.workspace import CriterionSpec
 from ui.banner import ElidedLabel
 from ui.escalation_view import TimerRow
 from ui.note_dialog import ReasonDialog
+from ui.scroll_column import scroll_column
 from ui.theme import ACCENT, PANEL, PANEL_BORDER, STATUS_STYLES, TEXT, TEXT_DIM
 
 #: How each criterion state reads: symbol, colour (the word comes from ``CriterionStatus``).
@@ -290,11 +290,7 @@ class RecoveryPanel(QWidget):
         column.addStretch(1)
         self.new_timer_dialog: ReasonDialog | None = None
 
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(body)
+        scroll = scroll_column(body)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPen
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from console.durations import format_duration
 from console.resource_state import (
@@ -31,6 +31,7 @@ from console.resource_state import (
 )
 from console.session import Session, SessionUpdate
 from console.units import format_clock
+from ui.scroll_column import scroll_column
 from ui.theme import (
     CURVE_COLOURS,
     PANEL,
@@ -284,11 +285,7 @@ class ResourcePanel(QWidget):
         self._cards_layout.setSpacing(6)
         self._cards_layout.addWidget(self.empty)
         self._cards_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(self._cards_box)
+        scroll = scroll_column(self._cards_box)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(4)

@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QScrollArea,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -48,6 +47,7 @@ from console.review import ReviewSession
 from console.sources import LogEntry
 from console.timeline import TimelineEntry
 from ui.criteria_board import CriteriaBoardView
+from ui.scroll_column import scroll_column
 from ui.theme import ACCENT, PANEL, ROOT_CAUSE, STATUS_STYLES, TEXT, TEXT_DIM, qcolor
 
 #: Log rows shown: the newest at or before the cursor.
@@ -360,11 +360,7 @@ class RecordedRecoveryPanel(QWidget):
             self.state_label.setText("The recording's workspace declares no recovery criteria.")
         column.addWidget(self.live_label)
         column.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(body)
+        scroll = scroll_column(body)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(4)

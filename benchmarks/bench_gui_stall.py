@@ -14,10 +14,9 @@ the 99th percentile. The same run without the recorder is the baseline.
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 
-from benchmarks.harness import run_child
+from benchmarks.harness import child_env, run_child
 
 CHILD = """
 import json, os, sys, time
@@ -63,7 +62,7 @@ print(json.dumps({
 def stall(record: bool, seconds: float) -> dict:
     """One run in a fresh process; the worst gap and p99 between 5 ms ticks, in ms."""
     with tempfile.TemporaryDirectory() as folder:
-        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "INCIDENT_CONSOLE_DATA_DIR": folder}
+        env = child_env(INCIDENT_CONSOLE_DATA_DIR=folder)
         mode = "on" if record else "off"
         return run_child(CHILD, mode, seconds, folder, timeout=seconds + 120, env=env)
 

@@ -25,14 +25,13 @@ import os
 import random
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks.harness import FIRST_PAINT_HOOK, percentile, time_to_first_paint
 from console.snapshot_format import (
     CLOSED_CLEAN,
     SnapshotWriter,
@@ -50,26 +49,20 @@ DEMO_FILE = BENCH_FOLDER / "demo-1h.incident"
 #: Cursor move per frame of the benchmark's drag (about ten strip pixels at 1600 px).
 DRAG_STEP_S = 600.0
 
-FIRST_FRAME = """
-import os, sys, time
-from PySide6.QtCore import QEvent, QObject, QTimer
-class FirstPaint(QObject):
-    seen = False
-    def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Paint and not self.seen:
-            self.seen = True
-            QTimer.singleShot(0, self.done)
-        return False
-    def done(self):
-        print("painted", flush=True)
-        os._exit(0)
+#: Child code: open the snapshot given as its argument for review, as ``incident-console open``
+#: does, and print "painted" once the review window's first paint pass has finished.
+FIRST_FRAME = (
+    FIRST_PAINT_HOOK
+    + """
+import sys
 from ui.app import application
 app = application()
-hook = FirstPaint()
+hook = _FirstPaint()
 app.installEventFilter(hook)
 from console.cli import main
 main(["open", sys.argv[1]])
 """
+)
 
 
 def day_workspace() -> Workspace:
@@ -146,26 +139,13 @@ def write_demo_snapshot(path: Path) -> Path:
 
 def first_frame_s(path: Path, repeats: int) -> float:
     """Median seconds from spawning ``incident-console open`` to its first painted frame."""
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        result = subprocess.run(
-            [sys.executable, "-c", FIRST_FRAME, str(path)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
-        )
-        if "painted" not in result.stdout:
-            raise RuntimeError(f"the review did not paint: {result.stderr[-2000:]}")
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    return statistics.median(
+        time_to_first_paint(FIRST_FRAME, path, timeout=300) for _ in range(repeats)
+    )
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    return statistics.median(samples), percentile(samples, 0.95)
 
 
 def scrub_costs(path: Path, moves: int) -> dict[str, tuple[float, float]]:

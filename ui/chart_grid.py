@@ -30,6 +30,8 @@ Public API::
     grid.chart(service_id, title)            # one Chart
     grid.set_data_calls                      # total setData calls (tests check repaint economy)
     with grid.batched(): ...                 # several changes settled as one move
+    grid.axis_images                         # AxisImageCache: value axes drawn before (.hits)
+    grid.charts_in_sight()                   # the charts of the rows scrolled into sight
     grid.tear_down(), grid.is_torn_down      # the end of its life (automatic on close)
     signals: range_changed(float), live_changed(bool), cursor_time_changed(object)
 
@@ -53,11 +55,16 @@ metrics are built once. ``benchmarks/bench_chart_grid.py`` measures it against p
 and ``tests/test_chart_grid_equivalence.py`` checks both draw the same data.
 
 Paging (the review cursor, panning) costs one repaint: rows scrolled out of sight are not
-updated until scrolling or a resize brings them into sight (before they paint); a paused chart
-remembers its last few fetches (``RECENT_FETCHES``), so paging back to a range just left reads
-nothing; and the view boxes' transforms and their lines' bounds are settled right after every
-change, not lazily in the paint, where ``InfiniteLine`` bounds that moved requested a second
-full repaint.
+updated until scrolling or a resize brings them into sight (before they paint), and do not
+even follow the shared X range meanwhile (their X link is blocked; ``x_range`` is the first
+chart's, which always leads; a chart catches up, range and crosshair, as it comes into
+sight); a paused chart remembers its last few fetches (``RECENT_FETCHES``), so paging back to
+a range just left reads nothing; the view boxes' transforms and their lines' bounds are
+settled right after every change, not lazily in the paint, where ``InfiniteLine`` bounds that
+moved requested a second full repaint; and a value axis whose Y range returns to one it
+showed before draws the image it drew then (``AxisImageCache``, the grid's ``axis_images``:
+no tick layout, no text), pixel for pixel what it would draw again
+(``tests/test_chart_grid_paging.py``).
 
 Lifetime: closing the grid, or the window holding it, takes both scenes apart at once
 (``tear_down``, ``ui/scene_lifetime.py``), and so does its finalizer when it is dropped
@@ -70,7 +77,7 @@ import contextlib
 import functools
 import math
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -78,7 +85,16 @@ import numpy as np
 import pyqtgraph as pg
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, QRectF, QSizeF, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QFontMetricsF, QHideEvent, QPainter, QResizeEvent, QShowEvent
+from PySide6.QtGui import (
+    QFont,
+    QFontMetricsF,
+    QHideEvent,
+    QImage,
+    QPainter,
+    QResizeEvent,
+    QShowEvent,
+    QTransform,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsGridLayout,
@@ -126,6 +142,9 @@ ROW_SPACING = 8
 POINTS_PER_PIXEL = 2
 #: Fetches a paused chart remembers: paging back to a range just left reads nothing.
 RECENT_FETCHES = 4
+#: Value-axis images a grid keeps (``AxisImageCache``): a range an axis showed before is
+#: drawn from there; ~0.1 MB each at 1600 px wide.
+AXIS_IMAGES = 96
 #: Plot width assumed before the layout has given plots a size (tests, first paint).
 FALLBACK_PLOT_WIDTH_PX = 300
 #: Opacity of the value axes' grid lines (0–255; pyqtgraph's ``showGrid(alpha=0.18)``).
@@ -159,12 +178,57 @@ def _clock_text(t: float, seconds: bool = False) -> str:
 # -- scene items -----------------------------------------------------------------------------
 
 
-class UnitAxisItem(pg.AxisItem):
-    """A value axis whose ticks are written in the chart's unit (``20%``, ``5 s``, ``2 MB/s``)."""
+class AxisImageCache:
+    """Value axes drawn before, as images, shared by the axes of one grid (styled alike).
 
-    def __init__(self, unit: Unit) -> None:
+    An axis whose Y range changes lays its ticks out again, records their text and lines and
+    replays them (~0.5 ms a chart); paging the review charts changes the range of every chart
+    in sight, mostly to a few tops they showed before (``next_y_top`` rounds them). An axis
+    finds the image of what it would draw here, keyed by everything the drawing depends on
+    (unit, Y range, its rectangle and the plot's, the painter's transform), and draws that
+    image instead: the same pixels, composed the way Qt's item cache composes them. The
+    ``AXIS_IMAGES`` most recently used images are kept.
+    """
+
+    def __init__(self, capacity: int = 0) -> None:
+        self.capacity = capacity or AXIS_IMAGES
+        self._images: OrderedDict[tuple, QImage] = OrderedDict()
+        #: Paints served from an image / drawn and kept (tests and benchmarks read them).
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._images)
+
+    def get(self, key: tuple) -> QImage | None:
+        """The image kept for ``key``, or None."""
+        found = self._images.get(key)
+        if found is not None:
+            self._images.move_to_end(key)
+        return found
+
+    def put(self, key: tuple, image: QImage) -> None:
+        """Keep ``image`` for ``key``; the oldest image goes when the cache is full."""
+        self._images[key] = image
+        self._images.move_to_end(key)
+        while len(self._images) > self.capacity:
+            self._images.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every image."""
+        self._images.clear()
+
+
+class UnitAxisItem(pg.AxisItem):
+    """A value axis whose ticks are written in the chart's unit (``20%``, ``5 s``, ``2 MB/s``).
+
+    Given an ``AxisImageCache`` (the grid's), a range it has drawn before is drawn from there.
+    """
+
+    def __init__(self, unit: Unit, image_cache: AxisImageCache | None = None) -> None:
         super().__init__("left")
         self.unit = unit
+        self.image_cache = image_cache
         self.enableAutoSIPrefix(False)
         # The axis (with its grid lines across the plot) repaints whenever a curve above it
         # does; replaying its tick text costs ~0.4 ms a chart, blitting a cached pixmap ~0.
@@ -173,6 +237,59 @@ class UnitAxisItem(pg.AxisItem):
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         return axis_tick_labels(values, spacing, self.unit)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        cache = self.image_cache
+        transform = painter.worldTransform()
+        plain = (
+            painter.opacity() == 1.0
+            and painter.compositionMode() == QPainter.CompositionMode.CompositionMode_SourceOver
+            and transform.type().value <= QTransform.TransformationType.TxScale.value
+        )
+        if cache is None or not plain:
+            super().paint(painter, option, widget)
+            return
+        # What pyqtgraph would draw, in device pixels: the axis, its ticks and labels laid out
+        # in its rectangle for its range, and the grid lines across the plot.
+        bounds = self.boundingRect()
+        # As Qt's device-coordinate cache sizes its pixmap: pens reach half a pixel outside.
+        device = transform.mapRect(bounds).toRect().adjusted(-1, -1, 1, 1)
+        within = transform * QTransform.fromTranslate(-device.left(), -device.top())
+        view = self.linkedView()
+        plot_rect = view.mapRectToItem(self, view.boundingRect()) if view is not None else None
+        key = (
+            self.unit,
+            float(self.range[0]),
+            float(self.range[1]),
+            _rect_key(self.mapRectFromParent(self.geometry())),
+            _rect_key(bounds),
+            _rect_key(plot_rect) if plot_rect is not None else None,
+            self.grid,
+            (within.m11(), within.m12(), within.m21(), within.m22(), within.dx(), within.dy()),
+            device.size().toTuple(),
+            int(painter.renderHints().value),
+        )
+        image = cache.get(key)
+        if image is None:
+            image = QImage(device.size(), QImage.Format.Format_ARGB32_Premultiplied)
+            image.fill(Qt.GlobalColor.transparent)
+            image_painter = QPainter(image)
+            try:
+                image_painter.setRenderHints(painter.renderHints())
+                image_painter.setWorldTransform(within)
+                super().paint(image_painter, option, widget)
+            finally:
+                image_painter.end()
+            cache.misses += 1
+            cache.put(key, image)
+        else:
+            cache.hits += 1
+        painter.save()
+        painter.setWorldTransform(QTransform())
+        painter.drawImage(device.topLeft(), image)
+        painter.restore()
 
 
 class LocalTimeAxisItem(pg.AxisItem):
@@ -672,6 +789,8 @@ class ChartGrid(QWidget):
         self._names = {sid: s.name for sid, s in session.workspace.services.items()}
         #: Marks added with ``add_annotation``: ``(service_id, t, text, line)``.
         self.annotations: list[tuple[str, float, str, pg.InfiniteLine]] = []
+        #: The value axes' images of ranges drawn before (shared: the axes are styled alike).
+        self.axis_images = AxisImageCache()
 
         self._plots = pg.GraphicsLayoutWidget()
         self._plots.setBackground(theme.BACKGROUND)
@@ -775,7 +894,7 @@ class ChartGrid(QWidget):
         header = ChartHeaderItem(spec.title, entries)
         cell.addItem(header, row=0, col=0)
 
-        value_axis = UnitAxisItem(spec.unit)
+        value_axis = UnitAxisItem(spec.unit, self.axis_images)
         value_axis.setWidth(VALUE_AXIS_WIDTH)
         _style_axis(value_axis)
         # No context menu: building pyqtgraph's ViewBox menu costs ~4 ms a chart at start-up.
@@ -944,8 +1063,10 @@ class ChartGrid(QWidget):
         x0, x1 = self.x_range
         fetched_any = False
         band = self._band_in_sight()
-        for chart in self.charts:
-            if band is None or self._in_band(chart, band):
+        in_sight = [band is None or self._in_band(chart, band) for chart in self.charts]
+        self._link_x_ranges(in_sight)
+        for chart, wanted in zip(self.charts, in_sight, strict=True):
+            if wanted:
                 fetched_any |= self._sync_chart(chart, x0, x1)
         second = math.floor(now)
         if fetched_any or second != self._age_second:
@@ -1001,6 +1122,11 @@ class ChartGrid(QWidget):
         finally:
             self._batch_depth -= 1
             self._settle_lines()
+
+    def charts_in_sight(self) -> list[Chart]:
+        """The charts whose row is at least partly scrolled into sight (all when hidden)."""
+        band = self._band_in_sight()
+        return [chart for chart in self.charts if band is None or self._in_band(chart, band)]
 
     @property
     def is_torn_down(self) -> bool:
@@ -1085,10 +1211,37 @@ class ChartGrid(QWidget):
         if self._torn_down or self._last_now is None:
             return  # nothing drawn yet: the first refresh does it
         x0, x1 = self.x_range
-        for chart in self.charts:
-            if wanted(chart):
+        in_sight = [wanted(chart) for chart in self.charts]
+        self._link_x_ranges(in_sight, unlink=False)
+        for chart, wanted_now in zip(self.charts, in_sight, strict=True):
+            if wanted_now:
                 self._sync_chart(chart, x0, x1)
         self._settle_lines()
+
+    def _link_x_ranges(self, in_sight: list[bool], unlink: bool = True) -> None:
+        """Charts in sight (``in_sight``, one flag per chart) follow the first chart's X range;
+        with ``unlink`` the others stop following it until they come into sight.
+
+        Every chart's view box is X-linked to the first one's; a page moved all 34 ranges, and
+        with them every transform, curve and line bound and dirty item of the rows out of
+        sight. A chart out of sight now has its link blocked (pyqtgraph's ``blockLink``); one
+        that comes back into sight is unblocked and catches up at once, computed as the link
+        would have (``linkedViewChanged``), and its crosshair is put at the cursor, before
+        anything reads or paints it. The first chart leads and is never blocked: panning any
+        chart in sight still moves it."""
+        master = self._master_view
+        if master is None:
+            return
+        for chart, wanted in zip(self.charts, in_sight, strict=True):
+            view = chart.view_box
+            if view is master:
+                continue
+            if wanted and view.linksBlocked:
+                view.blockLink(False)
+                view.linkedViewChanged(master, pg.ViewBox.XAxis)
+                self._place_crosshair(chart, self.cursor_time)
+            elif not wanted and unlink and not view.linksBlocked:
+                view.blockLink(True)
 
     def _sync_chart(self, chart: Chart, x0: float, x1: float) -> bool:
         """Hand new data to the chart's curves if needed; returns True if any curve got data."""
@@ -1265,15 +1418,21 @@ class ChartGrid(QWidget):
             return
         t = self.cursor_time
         for chart in self.charts:
-            if t is None:
-                chart.crosshair.hide()
-            else:
-                chart.crosshair.setPos(t)
-                chart.crosshair.show()
+            # Out of sight (its X link blocked): placed when it comes into sight.
+            if not chart.view_box.linksBlocked:
+                self._place_crosshair(chart, t)
         self._settle_lines()
         self._update_readouts()
         self._update_mode_label()
         self.cursor_time_changed.emit(t)
+
+    @staticmethod
+    def _place_crosshair(chart: Chart, t: float | None) -> None:
+        if t is None:
+            chart.crosshair.hide()
+        else:
+            chart.crosshair.setPos(t)
+            chart.crosshair.show()
 
     def _clear_hover_cursor(self) -> None:
         self._set_hover_cursor(None)
@@ -1357,6 +1516,10 @@ def _recent_fetch(chart: Chart, x0: float, x1: float, plot_width_px: float) -> R
         ):
             return fetch
     return None
+
+
+def _rect_key(rect: QRectF) -> tuple[float, float, float, float]:
+    return rect.x(), rect.y(), rect.width(), rect.height()
 
 
 def _style_axis(axis: pg.AxisItem) -> None:

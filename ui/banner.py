@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -53,6 +53,10 @@ def incident_started_at(session: Session, fallback: float) -> float:
     return fallback
 
 
+#: Text as tall as any one line a status label shows (the status symbols come from fallback fonts).
+_TALLEST_LINE = "Ag ✔✖▲◆⊘◑●○◷?…"
+
+
 class ElidedLabel(QLabel):
     """A one-line label that ends in "…" when it is too narrow, instead of being cut off.
 
@@ -68,8 +72,21 @@ class ElidedLabel(QLabel):
             super().setText(text)
             self.setToolTip(text)
 
+    def sizeHint(self) -> QSize:
+        return QSize(super().sizeHint().width(), self._line_height())
+
     def minimumSizeHint(self) -> QSize:
-        return QSize(0, super().minimumSizeHint().height())
+        return QSize(0, self._line_height())
+
+    def _line_height(self) -> int:
+        """As tall as any line the label may show, whatever it shows now: a status symbol drawn
+        from a fallback font is taller than plain text, and a label whose height followed its
+        text would make the whole window below it jump."""
+        flags = int(self.alignment()) | int(Qt.TextFlag.TextSingleLine)
+        text = self.fontMetrics().boundingRect(QRect(0, 0, 100_000, 1_000), flags, _TALLEST_LINE)
+        margins = self.contentsMargins()
+        frame = 2 * self.frameWidth() + 2 * self.margin()
+        return text.height() + margins.top() + margins.bottom() + frame
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -86,6 +103,10 @@ def _pill_style(background: str, foreground: str = "#ffffff") -> str:
         f"background: {background}; color: {foreground}; font-weight: bold; font-size: 11pt;"
         "padding: 3px 10px; border-radius: 4px;"
     )
+
+
+#: The border of the step where the golden path first breaks (the thickest a chip has).
+_FIRST_BREAK_BORDER_PX = 4
 
 
 class GoldenPathChip(QFrame):
@@ -133,13 +154,18 @@ class GoldenPathChip(QFrame):
             return
         self.display_status, self.place = status, place
         fill = style.fill
-        border = f"1px solid {PANEL_BORDER}"
+        width, border = 1, f"solid {PANEL_BORDER}"
         if place == "first_break":
-            border = f"4px solid {TEXT}"
+            width, border = _FIRST_BREAK_BORDER_PX, f"solid {TEXT}"
         elif place == "downstream":
             fill = _blend(style.fill, PANEL, 0.55)
         if status == "blocked" and place != "first_break":
-            border = f"2px dashed {BLOCKED_EDGE}"
+            width, border = 2, f"dashed {BLOCKED_EDGE}"
+        # The thicker the border, the thinner the padding: a chip keeps its size whatever its
+        # state, so the banner (and everything under it) never jumps when the break moves.
+        pad = _FIRST_BREAK_BORDER_PX - width
+        self.layout().setContentsMargins(10 + pad, 5 + pad, 10 + pad, 5 + pad)
+        border = f"{width}px {border}"
         self.setStyleSheet(
             f"QFrame#golden_path_chip {{ background: {fill}; border: {border};"
             " border-radius: 6px; }"
@@ -315,7 +341,12 @@ class IncidentBanner(QWidget):
     def _show_root_cause(self, health: HealthReport, names: dict[str, str]) -> None:
         text = root_cause_text(self.session.workspace, health)
         if text is None:
-            _show(self.root_cause_label, "Root-cause candidate: none (no failing service)")
+            # The same size as a candidate, so the banner keeps its height.
+            _show(
+                self.root_cause_label,
+                "Root-cause candidate: none (no failing service)",
+                size="13pt",
+            )
             return
         _show(self.root_cause_label, text, ROOT_CAUSE, "13pt")
 

@@ -199,8 +199,8 @@ class ReviewController(QObject):
 
 
 class ReviewBackground(QObject):
-    """Slow work for the review off the GUI thread: the golden path's history, the recovery
-    criteria over the recording, then pyramids."""
+    """Slow work for the review off the GUI thread: the golden path's history, the pyramids,
+    then the recovery criteria over the recording."""
 
     history_ready = Signal(object)
     criteria_progress = Signal(float)
@@ -258,9 +258,11 @@ class ReviewBackground(QObject):
                 stop=self._stop,
             )
             self.history_ready.emit(history)
+            # The pyramids first: scrubbing keeps up at 30 frames/s only with them, while the
+            # Recovery tab says it is evaluating until its turn comes.
+            self.session.review_store.build_pyramids(own, stop=self._stop)
             if self.with_criteria:
                 self._evaluate_criteria(own, history_session)
-            self.session.review_store.build_pyramids(own, stop=self._stop)
         except SnapshotError as exc:
             self.failed.emit(str(exc))
         finally:

@@ -29,6 +29,8 @@ from ui.review_window import ReviewWindow, open_review_window
 pytestmark = pytest.mark.gui
 
 VIEW_S = 900.0
+#: Times are epoch seconds (~1.8e9): approx's default relative tolerance would be half an hour.
+TIME_TOLERANCE_S = 1e-3
 
 
 @pytest.fixture(scope="module")
@@ -133,13 +135,18 @@ def test_charts_out_of_sight_catch_up_with_the_x_range_when_scrolled_into_sight(
     out_of_sight = [chart for chart in grid.charts if chart not in in_sight]
     assert out_of_sight, "the window should be too short for every row"
     shared = grid.x_range
-    assert shared == pytest.approx((start + 0.7 * (end - start), start + 0.9 * (end - start)))
+    assert shared == pytest.approx(
+        (start + 0.7 * (end - start), start + 0.9 * (end - start)), abs=TIME_TOLERANCE_S
+    )
     for chart in in_sight:
-        assert tuple(chart.view_box.viewRange()[0]) == pytest.approx(shared)
+        assert tuple(chart.view_box.viewRange()[0]) == pytest.approx(shared, abs=TIME_TOLERANCE_S)
         assert chart.crosshair.value() == review.controller.cursor
     # Out of sight, nothing followed the page (that is the saving).
     assert all(chart.view_box.linksBlocked for chart in out_of_sight)
-    assert any(tuple(c.view_box.viewRange()[0]) != pytest.approx(shared) for c in out_of_sight)
+    assert any(
+        tuple(c.view_box.viewRange()[0]) != pytest.approx(shared, abs=TIME_TOLERANCE_S)
+        for c in out_of_sight
+    )
 
     scroll = grid._scroll.verticalScrollBar()
     scroll.setValue(scroll.maximum())  # what the wheel does; no paint yet
@@ -147,7 +154,7 @@ def test_charts_out_of_sight_catch_up_with_the_x_range_when_scrolled_into_sight(
     assert set(map(id, now_in_sight)) & set(map(id, out_of_sight))
     for chart in now_in_sight:
         assert not chart.view_box.linksBlocked
-        assert tuple(chart.view_box.viewRange()[0]) == pytest.approx(shared)
+        assert tuple(chart.view_box.viewRange()[0]) == pytest.approx(shared, abs=TIME_TOLERANCE_S)
         assert chart.crosshair.isVisible()
         assert chart.crosshair.value() == review.controller.cursor
     _settle()
@@ -173,6 +180,8 @@ def test_panning_a_chart_in_sight_moves_every_chart_in_sight(review: ReviewWindo
     assert panned.view_box is not grid.charts[0].view_box
     x0, x1 = grid.x_range
     panned.view_box.setXRange(x0 - 120, x1 - 120, padding=0)
-    assert grid.x_range == pytest.approx((x0 - 120, x1 - 120))
+    assert grid.x_range == pytest.approx((x0 - 120, x1 - 120), abs=TIME_TOLERANCE_S)
     for chart in in_sight:
-        assert tuple(chart.view_box.viewRange()[0]) == pytest.approx((x0 - 120, x1 - 120))
+        assert tuple(chart.view_box.viewRange()[0]) == pytest.approx(
+            (x0 - 120, x1 - 120), abs=TIME_TOLERANCE_S
+        )

@@ -27,6 +27,7 @@ status name, so a permission problem reads as one.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Callable
@@ -263,7 +264,7 @@ class GoogleExecutor:
         with self._services_lock:
             read = self._services_read.get(name)
         if read is not None and read.etag == state.etag:
-            service = run_v2.Service.wrap(type(read).FromString(read.SerializeToString()))
+            service = run_v2.Service.wrap(copy.deepcopy(read))  # the cached read stays as read
         else:  # not read by this executor: the etag alone makes the server refuse a stale one
             service = run_v2.Service(name=name, etag=state.etag)
         after = planned_settings(command, state)

@@ -44,6 +44,11 @@ RATE_LIMIT = logging_types.TailLogEntriesResponse.SuppressionInfo.Reason.RATE_LI
 NOT_CONSUMED = logging_types.TailLogEntriesResponse.SuppressionInfo.Reason.NOT_CONSUMED.value
 
 
+#: How often an idle tail stream checks that its call is still alive, so a stream never
+#: outlives the server (and keeps the test process from exiting).
+TAIL_LIVENESS_CHECK_S = 0.5
+
+
 class LogFilterError(ValueError):
     """A filter the fake (and, for these constructs, Google) refuses."""
 
@@ -356,6 +361,7 @@ class FakeLogging(GrpcFakeServer):
         self._data_lock = threading.Lock()
         self._tails: list[_Tail] = []
         self._tails_changed = threading.Condition(self._data_lock)
+        self._stopped = False
         self.add_unary(
             SERVICE,
             "ListLogEntries",
@@ -448,13 +454,21 @@ class FakeLogging(GrpcFakeServer):
         pb = logging_types.TailLogEntriesRequest.pb(first)
         predicate = _request_predicate(pb, context)
         tail = _Tail(predicate)
-        context.add_callback(lambda: tail.queue.put(_CLOSED))
+        if not context.add_callback(lambda: tail.queue.put(_CLOSED)):
+            return  # the call ended before its handler ran (the server is stopping)
         with self._tails_changed:
+            if self._stopped:
+                return
             self._tails.append(tail)
             self._tails_changed.notify_all()
         try:
             while True:
-                item = tail.queue.get()
+                try:
+                    item = tail.queue.get(timeout=TAIL_LIVENESS_CHECK_S)
+                except queue.Empty:
+                    if not context.is_active():  # ended without its callback reaching us
+                        return
+                    continue
                 if item is _CLOSED:
                     return
                 if isinstance(item, _Drop):
@@ -466,7 +480,8 @@ class FakeLogging(GrpcFakeServer):
                 self._tails_changed.notify_all()
 
     def stop(self) -> None:
-        with self._data_lock:
+        with self._tails_changed:
+            self._stopped = True
             tails = list(self._tails)
         for tail in tails:
             tail.queue.put(_CLOSED)
